@@ -1,0 +1,5 @@
+"""Run pakaz as `python -m pakaz`."""
+
+from pakaz.cli import main
+
+main()

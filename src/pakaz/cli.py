@@ -1,0 +1,533 @@
+"""The command line: parse options, call the query layer, hand records to a renderer, map errors to exit codes.
+
+The only module that imports typer.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from enum import Enum
+from typing import Annotated, Any, NoReturn, Optional
+
+import typer
+from typer.core import TyperGroup
+
+from pakaz.errors import ExitCode, PakazError
+from pakaz.render import Format, Listing, Style
+
+EXIT_CODES_HELP = "Exit codes: 0 success (also an empty result), 1 data problem or not found, 2 usage error."
+
+
+class Verification(str, Enum):
+    confirmed = "confirmed"
+    article_only = "article-only"
+    corrected = "corrected"
+    disputed = "disputed"
+
+
+class Color(str, Enum):
+    auto = "auto"
+    always = "always"
+    never = "never"
+
+
+class CiteStyle(str, Enum):
+    text = "text"
+    bibtex = "bibtex"
+    csl_json = "csl-json"
+
+
+def _error(message: str) -> None:
+    sys.stderr.write(f"Error: {message}\n")
+    sys.stderr.flush()
+
+
+def _quiet_broken_pipe() -> NoReturn:
+    # The reader closed the pipe ("enough"): stop quietly, without a flush error at exit.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    raise typer.Exit(ExitCode.OK)
+
+
+class PakazGroup(TyperGroup):
+    """Translates every PakazError (and Ctrl-C, and a closed pipe) into its exit code, in one place."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PakazError as e:
+            _error(str(e))
+            raise typer.Exit(e.exit_code) from None
+        except KeyboardInterrupt:
+            sys.stderr.write("\nInterrupted.\n")
+            raise typer.Exit(ExitCode.INTERRUPTED) from None
+        except BrokenPipeError:
+            _quiet_broken_pipe()
+
+
+app = typer.Typer(
+    cls=PakazGroup,
+    help="Facts about Pakistan-Azerbaijan relations, each with its source.\n\n" + EXIT_CODES_HELP,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Settings:
+    """Global options, shared by every command through the click context."""
+
+    def __init__(self, data: str | None, color: Color) -> None:
+        self.data = data
+        self.color = color
+
+    def kb(self) -> Any:
+        from pakaz.kb import load
+
+        return load(self.data)
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    obj = ctx.find_root().obj
+    return obj if isinstance(obj, Settings) else Settings(None, Color.auto)
+
+
+def _version(value: bool) -> None:
+    if not value:
+        return
+    from pakaz import __version__
+
+    line = f"pakaz {__version__}"
+    try:
+        from pakaz.kb import load
+
+        meta = load(os.environ.get("PAKAZ_DATA") or None).meta
+        line += f" (knowledge base {meta.version}, {meta.date})"
+    except PakazError as e:
+        line += f" (knowledge base not loadable: {e})"
+    typer.echo(line)
+    raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    data: Annotated[
+        Optional[str],
+        typer.Option("--data", envvar="PAKAZ_DATA", metavar="DIR", help="Use the KB in DIR instead of the bundled one."),
+    ] = None,
+    color: Annotated[Color, typer.Option("--color", help="Colour in tables: auto, always or never.")] = Color.auto,
+    version: Annotated[
+        bool, typer.Option("--version", is_eager=True, callback=_version, help="Show the version of pakaz and its KB.")
+    ] = False,
+) -> None:
+    """Facts about Pakistan-Azerbaijan relations, each with its source."""
+    ctx.obj = Settings(data, color)
+
+
+# --- completion ----------------------------------------------------------------------
+
+
+def _complete(pick: Callable[[Any], list[str]]) -> Callable[[typer.Context, str], list[str]]:
+    def complete(ctx: typer.Context, incomplete: str) -> list[str]:
+        try:
+            from pakaz.kb import load
+
+            root_params = ctx.find_root().params
+            values = pick(load(root_params.get("data") or os.environ.get("PAKAZ_DATA") or None))
+        except Exception:  # completion must never print a traceback into the shell
+            return []
+        low = incomplete.lower()
+        return [v for v in values if v.lower().startswith(low)]
+
+    return complete
+
+
+complete_sector = _complete(lambda kb: [s.id for s in kb.sectors])
+complete_name = _complete(lambda kb: sorted({i.name for i in kb.indicators}))
+complete_id = _complete(
+    lambda kb: [r.id for c in (kb.events, kb.agreements, kb.indicators, kb.errata, kb.sources, kb.sectors) for r in c]
+)
+complete_source = _complete(lambda kb: [s.id for s in kb.sources])
+
+
+def complete_type(incomplete: str) -> list[str]:
+    from pakaz.model import AGREEMENT_TYPES
+
+    return [t for t in AGREEMENT_TYPES if t.startswith(incomplete.lower())]
+
+
+def complete_country(incomplete: str) -> list[str]:
+    return [c for c in ("PAK", "AZE", "PAK-AZE") if c.lower().startswith(incomplete.lower())]
+
+
+# --- shared options -------------------------------------------------------------------
+
+FormatOpt = Annotated[
+    Format, typer.Option("--format", "-f", help="Output format; auto is table on a terminal, tsv otherwise.")
+]
+FieldsOpt = Annotated[
+    Optional[str], typer.Option("--fields", metavar="A,B,C", help="Pick and order the fields of every format.")
+]
+NoHeaderOpt = Annotated[bool, typer.Option("--no-header", help="Leave out the header line of tsv, csv and markdown.")]
+LimitOpt = Annotated[Optional[int], typer.Option("--limit", "-n", min=0, help="Show at most N records.")]
+SinceOpt = Annotated[Optional[str], typer.Option("--since", metavar="DATE", help="From this date: YYYY, YYYY-MM or YYYY-MM-DD.")]
+UntilOpt = Annotated[Optional[str], typer.Option("--until", metavar="DATE", help="Up to this date: YYYY, YYYY-MM or YYYY-MM-DD.")]
+SectorOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--sector", "-s", metavar="SECTOR", autocompletion=complete_sector, help="Only this sector (repeatable; aliases work)."),
+]
+QueryOpt = Annotated[Optional[str], typer.Option("--query", "-q", metavar="TEXT", help="Only records containing every word of TEXT.")]
+VerificationOpt = Annotated[
+    Optional[list[Verification]], typer.Option("--verification", "-V", help="Only records with this verification status (repeatable).")
+]
+
+
+class Output:
+    """Resolves the output format and writes rendered text to stdout."""
+
+    def __init__(self, ctx: typer.Context, fmt: Format, fields: str | None = None, no_header: bool = False) -> None:
+        self.settings = _settings(ctx)
+        self.is_tty = sys.stdout.isatty()
+        self.fmt = (Format.table if self.is_tty else Format.tsv) if fmt is Format.auto else fmt
+        self.fields = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
+        if fields is not None and not self.fields:
+            from pakaz.errors import UsageError
+
+            raise UsageError("Invalid value for '--fields': give at least one field name")
+        self.header = not no_header
+
+    def style(self) -> Style:
+        return Style(width=shutil.get_terminal_size((100, 24)).columns, color=self.use_color())
+
+    def use_color(self) -> bool:
+        choice = self.settings.color
+        if choice is Color.always:
+            return True
+        if choice is Color.never or os.environ.get("NO_COLOR"):
+            return False
+        if os.environ.get("FORCE_COLOR"):
+            return True
+        return self.is_tty and os.environ.get("TERM") != "dumb"
+
+    def listing(self, listing: Listing, empty_note: str) -> None:
+        from pakaz.render import render, select
+
+        listing = select(listing, self.fields)
+        if not listing.rows and self.is_tty:
+            sys.stderr.write(empty_note + "\n")
+        write(render(listing, self.fmt, header=self.header, style=self.style() if self.fmt is Format.table else None))
+
+
+def write(text: str) -> None:
+    """Write to stdout, replacing what its encoding cannot represent instead of failing."""
+    if not text:
+        return
+    try:
+        sys.stdout.write(text)
+    except UnicodeEncodeError:
+        encoding = sys.stdout.encoding or "ascii"
+        sys.stdout.write(text.encode(encoding, "backslashreplace").decode(encoding))
+    sys.stdout.flush()
+
+
+def _verification(values: list[Verification] | None) -> list[str]:
+    return [v.value for v in values or ()]
+
+
+# --- commands -------------------------------------------------------------------------
+
+
+@app.command()
+def timeline(
+    ctx: typer.Context,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    sector: SectorOpt = None,
+    query: QueryOpt = None,
+    verification: VerificationOpt = None,
+    reverse: Annotated[bool, typer.Option("--reverse", "-r", help="Newest first.")] = False,
+    limit: LimitOpt = None,
+    fmt: FormatOpt = Format.auto,
+    fields: FieldsOpt = None,
+    no_header: NoHeaderOpt = False,
+) -> None:
+    """Events in chronological order (undated last).
+
+    Examples: pakaz timeline --since 2020 --sector energy; pakaz timeline -r -n 5; pakaz timeline -q visit -f json
+    """
+    from pakaz import query as q
+    from pakaz import views
+
+    out = Output(ctx, fmt, fields, no_header)
+    kb = out.settings.kb()
+    found = q.timeline(
+        kb, since=since, until=until, sectors=sector or (), query=query,
+        verification=_verification(verification), reverse=reverse, limit=limit,
+    )  # fmt: skip
+    out.listing(views.events(found), "No events match.")
+
+
+@app.command()
+def agreements(
+    ctx: typer.Context,
+    sector: SectorOpt = None,
+    type_: Annotated[
+        Optional[list[str]],
+        typer.Option("--type", "-t", metavar="TYPE", autocompletion=complete_type, help="Only this type: mou, agreement, treaty, ... (repeatable)."),
+    ] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    query: QueryOpt = None,
+    verification: VerificationOpt = None,
+    limit: LimitOpt = None,
+    fmt: FormatOpt = Format.auto,
+    fields: FieldsOpt = None,
+    no_header: NoHeaderOpt = False,
+) -> None:
+    """Agreements, MoUs, treaties and declarations, in order of signing.
+
+    Examples: pakaz agreements --sector energy; pakaz agreements --type mou --since 2024; pakaz agreements -f json
+    """
+    from pakaz import query as q
+    from pakaz import views
+
+    out = Output(ctx, fmt, fields, no_header)
+    kb = out.settings.kb()
+    found = q.agreements(
+        kb, sectors=sector or (), types=type_ or (), since=since, until=until, query=query,
+        verification=_verification(verification), limit=limit,
+    )  # fmt: skip
+    out.listing(views.agreements(found), "No agreements match.")
+
+
+@app.command()
+def indicators(
+    ctx: typer.Context,
+    country: Annotated[
+        Optional[list[str]],
+        typer.Option("--country", "-c", metavar="COUNTRY", autocompletion=complete_country, help="PAK, AZE or PAK-AZE; also PK, pakistan, ... (repeatable)."),
+    ] = None,
+    name: Annotated[
+        Optional[list[str]],
+        typer.Option("--name", metavar="NAME", autocompletion=complete_name, help="Only this indicator, e.g. gdp (repeatable)."),
+    ] = None,
+    year: Annotated[Optional[list[int]], typer.Option("--year", "-y", min=1, max=9999, help="Only this year (repeatable).")] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    verification: VerificationOpt = None,
+    limit: LimitOpt = None,
+    chart: Annotated[bool, typer.Option("--chart", help="Draw the values as horizontal bars.")] = False,
+    fmt: FormatOpt = Format.auto,
+    fields: FieldsOpt = None,
+    no_header: NoHeaderOpt = False,
+) -> None:
+    """Indicator values (GDP, trade, ICT exports, tourists) by country and year.
+
+    Examples: pakaz indicators --country PAK; pakaz indicators --name gdp --chart; pakaz indicators -c AZE -f json
+    """
+    from pakaz import query as q
+    from pakaz import views
+
+    out = Output(ctx, fmt, fields, no_header)
+    kb = out.settings.kb()
+    found = q.indicators(
+        kb, countries=country or (), names=name or (), years=year or (), since=since, until=until,
+        verification=_verification(verification), limit=limit,
+    )  # fmt: skip
+    if chart:
+        from pakaz.chart import render_chart
+
+        if not found and out.is_tty:
+            sys.stderr.write("No indicators match.\n")
+        write(render_chart(found, out.style()))
+        return
+    out.listing(views.indicators(found), "No indicators match.")
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="Words to find; every word must match, in any case, with or without accents.")],
+    limit: LimitOpt = None,
+    fmt: FormatOpt = Format.auto,
+    fields: FieldsOpt = None,
+    no_header: NoHeaderOpt = False,
+) -> None:
+    """Search every collection at once, best matches first.
+
+    Examples: pakaz search turkiye; pakaz search "lng cargo"; pakaz search aliyev -f jsonl
+    """
+    from pakaz import query as q
+    from pakaz import views
+
+    out = Output(ctx, fmt, fields, no_header)
+    found = q.search(out.settings.kb(), text, limit=limit)
+    out.listing(views.hits(found), "Nothing matches.")
+
+
+@app.command()
+def sources(
+    ctx: typer.Context,
+    source_id: Annotated[
+        Optional[str], typer.Argument(metavar="[ID]", autocompletion=complete_source, help="Show this source and every record that cites it.")
+    ] = None,
+    fmt: FormatOpt = Format.auto,
+    fields: FieldsOpt = None,
+    no_header: NoHeaderOpt = False,
+) -> None:
+    """The bibliography, with how many records cite each source.
+
+    Examples: pakaz sources; pakaz sources article; pakaz sources -f csv
+    """
+    from pakaz import query as q
+    from pakaz import views
+
+    out = Output(ctx, fmt, fields, no_header)
+    kb = out.settings.kb()
+    if source_id is None:
+        out.listing(views.sources(q.source_usage(kb)), "The KB has no sources.")
+        return
+    from pakaz.detail import render_detail
+    from pakaz.errors import NotFoundError
+    from pakaz.model import Source
+
+    record = q.find(kb, source_id)
+    if not isinstance(record, Source):
+        raise NotFoundError(f"'{source_id}' is in {q.collection_of(record)}, not a source; try 'pakaz show {source_id}'.")
+    write(render_detail(kb, record, out.fmt, out.style()))
+
+
+@app.command()
+def sectors(
+    ctx: typer.Context,
+    fmt: FormatOpt = Format.auto,
+    fields: FieldsOpt = None,
+    no_header: NoHeaderOpt = False,
+) -> None:
+    """The sector vocabulary, with aliases and the number of events and agreements in each.
+
+    Examples: pakaz sectors; pakaz sectors -f json
+    """
+    from pakaz import query as q
+    from pakaz import views
+
+    out = Output(ctx, fmt, fields, no_header)
+    out.listing(views.sectors(q.sector_usage(out.settings.kb())), "The KB has no sectors.")
+
+
+@app.command()
+def errata(
+    ctx: typer.Context,
+    fmt: FormatOpt = Format.auto,
+    fields: FieldsOpt = None,
+    no_header: NoHeaderOpt = False,
+) -> None:
+    """Where the source article was wrong or unsupported: what it said, what the sources say.
+
+    Examples: pakaz errata; pakaz errata -f json
+    """
+    from pakaz import query as q
+    from pakaz import views
+
+    out = Output(ctx, fmt, fields, no_header)
+    out.listing(views.errata(q.errata(out.settings.kb())), "The KB records no errata.")
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    record_id: Annotated[str, typer.Argument(metavar="ID", autocompletion=complete_id, help="The id of any record.")],
+    fmt: FormatOpt = Format.auto,
+) -> None:
+    """One record in full, with its sources, verification status and notes.
+
+    Examples: pakaz show aliyev-visit-pakistan-2024; pakaz show gdp-pak-2023 -f json
+    """
+    from pakaz import query as q
+    from pakaz.detail import render_detail
+
+    out = Output(ctx, fmt)
+    kb = out.settings.kb()
+    write(render_detail(kb, q.find(kb, record_id), out.fmt, out.style()))
+
+
+@app.command()
+def cite(
+    ctx: typer.Context,
+    record_id: Annotated[str, typer.Argument(metavar="ID", autocompletion=complete_id, help="The id of a record or a source.")],
+    style: Annotated[CiteStyle, typer.Option("--style", help="text, bibtex or csl-json.")] = CiteStyle.text,
+) -> None:
+    """The sources behind a record, ready to paste into a paper or a reference manager.
+
+    Examples: pakaz cite gdp-pak-2023; pakaz cite aliyev-visit-pakistan-2024 --style bibtex
+    """
+    from pakaz import query as q
+    from pakaz.cite import cite as cite_sources
+
+    kb = _settings(ctx).kb()
+    write(cite_sources(kb, q.find(kb, record_id), style.value))
+
+
+@app.command()
+def overview(
+    ctx: typer.Context,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="table (the default, also when piped), json, yaml or markdown.")
+    ] = Format.auto,
+) -> None:
+    """One screen on the relationship: milestones, embassies, agreements by sector, latest events, indicators.
+
+    Examples: pakaz overview; pakaz overview -f json
+    """
+    from pakaz.overview import build, render_overview
+
+    out = Output(ctx, Format.table if fmt is Format.auto else fmt)
+    write(render_overview(build(out.settings.kb()), out.fmt, out.style()))
+
+
+@app.command()
+def validate(
+    ctx: typer.Context,
+    path: Annotated[Optional[str], typer.Argument(metavar="[PATH]", help="KB directory (default: --data, or the bundled KB).")] = None,
+) -> None:
+    """Check a KB directory and report every problem as FILE:LINE: message.
+
+    Examples: pakaz validate; pakaz validate ./my-kb
+    """
+    from pathlib import Path
+
+    from pakaz.kb import _check_dir, bundled_dir, parse_dir
+
+    target = path or _settings(ctx).data
+    directory = _check_dir(Path(target) if target else bundled_dir())
+    kb, problems = parse_dir(directory)
+    if kb is None:
+        for problem in problems:
+            sys.stderr.write(f"{problem}\n")
+        sys.stderr.write(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found in {directory}\n")
+        raise typer.Exit(ExitCode.ERROR)
+    counts = ", ".join(f"{len(getattr(kb, c))} {c}" for c in ("events", "agreements", "indicators", "sources", "sectors", "errata"))
+    write(f"OK: {directory}: knowledge base {kb.meta.version} ({kb.meta.date}): {counts}\n")
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:  # Ctrl-C outside a command (while starting up)
+        sys.stderr.write("\nInterrupted.\n")
+        sys.exit(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        sys.exit(ExitCode.OK)

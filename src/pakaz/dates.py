@@ -1,0 +1,45 @@
+"""Partial ISO 8601 dates (`1995`, `1995-10`, `1995-10-12`) and the day ranges they cover."""
+
+from __future__ import annotations
+
+import calendar
+import re
+
+_PARTIAL = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+FORMAT_HINT = "use YYYY, YYYY-MM or YYYY-MM-DD"
+
+
+def check_partial(text: str) -> str | None:
+    """Return why `text` is not a valid partial date, or None when it is."""
+    m = _PARTIAL.fullmatch(text)
+    if not m:
+        return f"'{text}' is not a date ({FORMAT_HINT})"
+    year, month, day = m.groups()
+    if int(year) < 1:
+        return f"'{text}' has year 0000"
+    if month is not None and not 1 <= int(month) <= 12:
+        return f"'{text}' has no month {month}"
+    if day is not None:
+        last = calendar.monthrange(int(year), int(month))[1]
+        if not 1 <= int(day) <= last:
+            return f"'{text}' is not a day of {year}-{month} (it has {last} days)"
+    return None
+
+
+def first_day(text: str) -> str:
+    """The first day covered by a valid partial date, as YYYY-MM-DD."""
+    if len(text) == 4:
+        return text + "-01-01"
+    if len(text) == 7:
+        return text + "-01"
+    return text
+
+
+def last_day(text: str) -> str:
+    """The last day covered by a valid partial date, as YYYY-MM-DD."""
+    if len(text) == 4:
+        return text + "-12-31"
+    if len(text) == 7:
+        year, month = int(text[:4]), int(text[5:7])
+        return f"{text}-{calendar.monthrange(year, month)[1]:02d}"
+    return text

@@ -1,0 +1,341 @@
+"""Typed, immutable records of the knowledge base, and the field rules that parse raw YAML into them."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from pakaz.dates import check_partial
+from pakaz.errors import Problem
+
+VERIFICATION = ("confirmed", "article-only", "corrected", "disputed")
+EVENT_TYPES = (
+    "recognition", "diplomatic-relations", "embassy", "ambassador", "visit", "summit",
+    "meeting", "statement", "un", "exercise", "flight", "culture", "institution",
+    "anniversary", "policy", "other",
+)  # fmt: skip
+AGREEMENT_TYPES = (
+    "mou", "agreement", "protocol", "treaty", "convention", "contract", "declaration",
+    "programme", "statement", "amendment",
+)  # fmt: skip
+AGREEMENT_STATUS = ("signed", "in-force", "announced", "reported")
+SOURCE_KINDS = ("article", "official", "news", "dataset", "reference", "archive", "analysis")
+UNITS = ("USD", "percent", "people", "count")
+COUNTRIES = ("PAK", "AZE", "PAK-AZE")
+ERRATUM_STATUS = ("contradicted", "unsupported", "misattributed", "imprecise", "disputed")
+
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
+_NUMBER = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?")
+_URL = re.compile(r"https?://[^\s/$.?#][^\s]*")
+_LANG = re.compile(r"[a-z]{2,3}")
+
+
+class Meta(NamedTuple):
+    version: str
+    date: str
+    title: str
+    licence: str | None
+
+
+class Source(NamedTuple):
+    id: str
+    title: str
+    publisher: str
+    kind: str
+    url: str | None
+    published: str | None
+    language: str | None
+    notes: str | None
+
+
+class Sector(NamedTuple):
+    id: str
+    label: str
+    aliases: tuple[str, ...]
+    description: str | None
+
+
+class Event(NamedTuple):
+    id: str
+    date: str | None
+    end_date: str | None
+    type: str
+    title: str
+    summary: str
+    sectors: tuple[str, ...]
+    actors: tuple[str, ...]
+    place: str | None
+    sources: tuple[str, ...]
+    verification: str
+    notes: str | None
+
+
+class Agreement(NamedTuple):
+    id: str
+    date: str | None
+    title: str
+    type: str
+    sectors: tuple[str, ...]
+    parties: tuple[str, ...]
+    signatories: tuple[str, ...]
+    place: str | None
+    status: str | None
+    summary: str
+    event: str | None
+    sources: tuple[str, ...]
+    verification: str
+    notes: str | None
+
+
+class Indicator(NamedTuple):
+    id: str
+    name: str
+    label: str
+    country: str
+    year: int
+    period: str | None
+    value: int | float
+    unit: str
+    sources: tuple[str, ...]
+    verification: str
+    notes: str | None
+
+
+class Erratum(NamedTuple):
+    id: str
+    claim: str
+    finding: str
+    status: str
+    records: tuple[str, ...]
+    sources: tuple[str, ...]
+    notes: str | None
+
+
+Record = Source | Sector | Event | Agreement | Indicator | Erratum
+Fact = Event | Agreement | Indicator
+
+# --- field rules -----------------------------------------------------------------
+# A rule turns a raw value (str, None, Seq or Map from safeyaml) into a typed
+# value, or returns an error message. Raising is reserved for programming errors.
+
+
+class Invalid(NamedTuple):
+    message: str
+
+
+Rule = Callable[[Any], Any]
+
+
+def _describe(raw: Any) -> str:
+    if isinstance(raw, list):
+        return "a list"
+    if isinstance(raw, dict):
+        return "a mapping"
+    return "empty" if raw is None else f"'{raw}'"
+
+
+def text(raw: Any) -> Any:
+    if isinstance(raw, str) and raw.strip():
+        return raw
+    return Invalid(f"expected text, found {_describe(raw)}")
+
+
+def line(raw: Any) -> Any:
+    value = text(raw)
+    if isinstance(value, str) and ("\n" in value or "\r" in value):
+        return Invalid("must be a single line")
+    return value
+
+
+def slug(raw: Any) -> Any:
+    if isinstance(raw, str) and SLUG.fullmatch(raw):
+        return raw
+    return Invalid(f"expected a lowercase slug like 'gdp-pak-2023' ([a-z0-9-]), found {_describe(raw)}")
+
+
+def date(raw: Any) -> Any:
+    if not isinstance(raw, str):
+        return Invalid(f"expected a date (YYYY, YYYY-MM or YYYY-MM-DD), found {_describe(raw)}")
+    why = check_partial(raw)
+    return Invalid(why) if why else raw
+
+
+def url(raw: Any) -> Any:
+    if isinstance(raw, str) and _URL.fullmatch(raw):
+        return raw
+    return Invalid(f"expected an http(s) URL, found {_describe(raw)}")
+
+
+def language(raw: Any) -> Any:
+    if isinstance(raw, str) and _LANG.fullmatch(raw):
+        return raw
+    return Invalid(f"expected an ISO 639-1 language code like 'en', found {_describe(raw)}")
+
+
+def year(raw: Any) -> Any:
+    if isinstance(raw, str) and re.fullmatch(r"[12]\d{3}", raw):
+        return int(raw)
+    return Invalid(f"expected a four-digit year, found {_describe(raw)}")
+
+
+def number(raw: Any) -> Any:
+    if isinstance(raw, str) and _NUMBER.fullmatch(raw):
+        return float(raw) if ("." in raw or "e" in raw or "E" in raw) else int(raw)
+    if isinstance(raw, str) and re.fullmatch(r"-?0\d+(\.\d+)?", raw):
+        return Invalid(f"'{raw}' has a leading zero, which YAML 1.1 reads as octal; write it without")
+    return Invalid(f"expected a plain number like 72356176470.59, found {_describe(raw)}")
+
+
+def one_of(choices: tuple[str, ...]) -> Rule:
+    def rule(raw: Any) -> Any:
+        if isinstance(raw, str) and raw in choices:
+            return raw
+        return Invalid(f"expected one of {', '.join(choices)}; found {_describe(raw)}{suggest(raw, choices)}")
+
+    return rule
+
+
+def list_of(item: Rule, *, nonempty: bool = False) -> Rule:
+    def rule(raw: Any) -> Any:
+        if raw is None and not nonempty:
+            return ()
+        if not isinstance(raw, list):
+            return Invalid(f"expected a list, found {_describe(raw)}")
+        if nonempty and not raw:
+            return Invalid("expected at least one item")
+        values = []
+        for element in raw:
+            value = item(element)
+            if isinstance(value, Invalid):
+                return value
+            values.append(value)
+        return tuple(values)
+
+    return rule
+
+
+def suggest(raw: Any, choices: Any) -> str:
+    """A ' (did you mean ...?)' suffix, or nothing."""
+    if not isinstance(raw, str):
+        return ""
+    close = difflib.get_close_matches(raw.lower(), list(choices), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return " (did you mean " + " or ".join(f"'{c}'" for c in close) + "?)"
+
+
+class Field(NamedTuple):
+    name: str
+    rule: Rule
+    required: bool
+
+
+def F(name: str, rule: Rule, required: bool = True) -> Field:  # noqa: N802 - reads as a table
+    return Field(name, rule, required)
+
+
+_FACT_TAIL = (
+    F("sources", list_of(slug, nonempty=True)),
+    F("verification", one_of(VERIFICATION)),
+    F("notes", text, False),
+)
+
+SCHEMAS: dict[str, tuple[type, tuple[Field, ...]]] = {
+    "sources": (Source, (
+        F("id", slug), F("title", line), F("publisher", line), F("kind", one_of(SOURCE_KINDS)),
+        F("url", url, False), F("published", date, False), F("language", language, False),
+        F("notes", text, False),
+    )),
+    "sectors": (Sector, (
+        F("id", slug), F("label", line), F("aliases", list_of(slug), False),
+        F("description", text, False),
+    )),
+    "events": (Event, (
+        F("id", slug), F("date", date), F("end_date", date, False), F("type", one_of(EVENT_TYPES)),
+        F("title", line), F("summary", text), F("sectors", list_of(slug, nonempty=True)),
+        F("actors", list_of(line), False), F("place", line, False), *_FACT_TAIL,
+    )),
+    "agreements": (Agreement, (
+        F("id", slug), F("date", date), F("title", line), F("type", one_of(AGREEMENT_TYPES)),
+        F("sectors", list_of(slug, nonempty=True)), F("parties", list_of(line, nonempty=True)),
+        F("signatories", list_of(line), False), F("place", line, False),
+        F("status", one_of(AGREEMENT_STATUS), False), F("summary", text), F("event", slug, False),
+        *_FACT_TAIL,
+    )),
+    "indicators": (Indicator, (
+        F("id", slug), F("name", slug), F("label", line), F("country", one_of(COUNTRIES)),
+        F("year", year), F("period", line, False), F("value", number), F("unit", one_of(UNITS)),
+        *_FACT_TAIL,
+    )),
+    "errata": (Erratum, (
+        F("id", slug), F("claim", text), F("finding", text), F("status", one_of(ERRATUM_STATUS)),
+        F("records", list_of(slug), False), F("sources", list_of(slug, nonempty=True)),
+        F("notes", text, False),
+    )),
+}  # fmt: skip
+
+# `date` may be null (an undated record) but the key must be there.
+NULLABLE = frozenset({"date"})
+
+
+def parse_record(collection: str, raw: Any, file: str, line: int) -> tuple[Any, list[Problem]]:
+    """Parse one raw mapping into its record type; returns (record or None, problems)."""
+    cls, fields = SCHEMAS[collection]
+    if not isinstance(raw, dict):
+        return None, [Problem(file, line, f"expected a mapping of fields, found {_describe(raw)}")]
+    key_lines: dict[str, int] = getattr(raw, "key_lines", {})
+    problems: list[Problem] = []
+    names = [f.name for f in fields]
+    for key in raw:
+        if key not in names:
+            hint = suggest(key, names)
+            problems.append(Problem(file, key_lines.get(key, line), f"unknown field '{key}'{hint}"))
+    values: dict[str, Any] = {}
+    for f in fields:
+        here = key_lines.get(f.name, line)
+        if f.name not in raw:
+            if f.required:
+                problems.append(Problem(file, line, f"missing required field '{f.name}'"))
+            values[f.name] = () if f.name in _LIST_FIELDS else None
+            continue
+        value = raw[f.name]
+        if value is None and (not f.required or f.name in NULLABLE):
+            values[f.name] = () if f.name in _LIST_FIELDS else None
+            continue
+        parsed = f.rule(value)
+        if isinstance(parsed, Invalid):
+            problems.append(Problem(file, here, f"field '{f.name}': {parsed.message}"))
+            parsed = None
+        values[f.name] = parsed
+    if problems:
+        return None, problems
+    return cls(**values), []
+
+
+_LIST_FIELDS = frozenset({"sources", "sectors", "actors", "parties", "signatories", "aliases", "records"})
+
+
+def parse_meta(raw: Any, file: str) -> tuple[Meta | None, list[Problem]]:
+    if not isinstance(raw, dict):
+        return None, [Problem(file, getattr(raw, "line", 1), "expected a mapping with version and date")]
+    key_lines: dict[str, int] = getattr(raw, "key_lines", {})
+    problems = []
+    for key in raw:
+        if key not in Meta._fields:
+            problems.append(Problem(file, key_lines.get(key, 1), f"unknown field '{key}'{suggest(key, Meta._fields)}"))
+    values: dict[str, Any] = {}
+    for name, rule, required in (("version", line, True), ("date", date, True), ("title", line, True), ("licence", line, False)):
+        if raw.get(name) is None:
+            if required:
+                problems.append(Problem(file, getattr(raw, "line", 1), f"missing required field '{name}'"))
+            values[name] = None
+            continue
+        parsed = rule(raw[name])
+        if isinstance(parsed, Invalid):
+            problems.append(Problem(file, key_lines.get(name, 1), f"field '{name}': {parsed.message}"))
+        values[name] = parsed
+    if problems:
+        return None, problems
+    return Meta(**values), []

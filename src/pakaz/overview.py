@@ -1,0 +1,113 @@
+"""`pakaz overview`: one screen that answers "what is this relationship?"."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from pakaz.kb import KB
+from pakaz.model import Event, Indicator
+from pakaz.query import timeline, verification_counts
+from pakaz.render import Format, Style, _console, _text, human_number
+
+MILESTONE_TYPES = ("recognition", "diplomatic-relations")
+HEADLINE_INDICATORS = ("gdp", "trade-turnover", "tourist-arrivals")
+LATEST = 6
+
+
+def _event(e: Event) -> dict[str, Any]:
+    return {"id": e.id, "date": e.date, "end_date": e.end_date, "title": e.title, "verification": e.verification}
+
+
+def _latest_per_country(kb: KB, name: str) -> list[Indicator]:
+    latest: dict[str, Indicator] = {}
+    for i in kb.indicators:
+        if i.name == name and (i.country not in latest or i.year > latest[i.country].year):
+            latest[i.country] = i
+    return [latest[c] for c in sorted(latest)]
+
+
+def build(kb: KB) -> dict[str, Any]:
+    """The overview as plain data (the same keys in every format)."""
+    events = timeline(kb)
+    sectors = {s.id: s.label for s in kb.sectors}
+    by_sector = Counter(s for a in kb.agreements for s in a.sectors)
+    indicators = [i for name in HEADLINE_INDICATORS for i in _latest_per_country(kb, name)]
+    counts = verification_counts(kb)
+    return {
+        "kb": {"version": kb.meta.version, "date": kb.meta.date, "title": kb.meta.title},
+        "milestones": [_event(e) for e in events if e.type in MILESTONE_TYPES],
+        "embassies": [_event(e) for e in events if e.type == "embassy"],
+        "ambassadors": [_event(e) for e in events if e.type == "ambassador"],
+        "agreements_by_sector": [
+            {"sector": s, "label": sectors.get(s, s), "agreements": n} for s, n in by_sector.most_common()
+        ],
+        "agreements_total": len(kb.agreements),
+        "latest_events": [_event(e) for e in [e for e in events if e.date][-LATEST:][::-1]],
+        "indicators": [
+            {"id": i.id, "name": i.name, "label": i.label, "country": i.country, "year": i.year,
+             "period": i.period, "value": i.value, "unit": i.unit, "verification": i.verification}
+            for i in indicators
+        ],  # fmt: skip
+        "verification": {v: counts.get(v, 0) for v in ("confirmed", "article-only", "corrected", "disputed")},
+        "errata": len(kb.errata),
+    }
+
+
+def _when(e: dict[str, Any]) -> str:
+    return f"{e['date']} – {e['end_date']}" if e.get("end_date") else str(e["date"] or "undated")
+
+
+def render_overview(data: dict[str, Any], fmt: Format, style: Style) -> str:
+    if fmt is Format.json or fmt is Format.jsonl:
+        return json.dumps(data, ensure_ascii=False, indent=None if fmt is Format.jsonl else 2) + "\n"
+    if fmt is Format.yaml:
+        import yaml
+
+        return str(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000))
+    lines = _sections(data)
+    if fmt is Format.table:
+        console = _console(style)
+        for heading, body in lines:
+            console.print(_text(heading, "bold underline"))
+            for line in body:
+                console.print(_text(line))
+            console.print()
+        return str(console.file.getvalue())
+    out = []
+    for heading, body in lines:  # markdown and the other text formats
+        out.append(f"## {heading}\n")
+        out.extend(f"- {line.strip()}" for line in body)
+        out.append("")
+    return "\n".join(out) + "\n"
+
+
+def _sections(data: dict[str, Any]) -> list[tuple[str, list[str]]]:
+    kb = data["kb"]
+    facts = data["verification"]
+    total = sum(facts.values())
+    sections: list[tuple[str, list[str]]] = [
+        ("Pakistan–Azerbaijan relations", [f"{kb['title']}, version {kb['version']} ({kb['date']})"]),
+        ("Recognition and diplomatic relations", [f"  {_when(e)}  {e['title']}" for e in data["milestones"]]),
+        ("Embassies", [f"  {_when(e)}  {e['title']}" for e in data["embassies"]]),
+        ("Ambassadors", [f"  {_when(e)}  {e['title']}" for e in data["ambassadors"]]),
+        (
+            f"Agreements by sector ({data['agreements_total']} agreements; one may cover several sectors)",
+            [f"  {s['agreements']:>3}  {s['label']}" for s in data["agreements_by_sector"]],
+        ),
+        ("Latest events", [f"  {_when(e)}  {e['title']}" for e in data["latest_events"]]),
+        (
+            "Headline indicators",
+            [
+                f"  {i['label']}, {i['country']} {i['period'] or i['year']}: {human_number(i['value'], i['unit'])}"
+                for i in data["indicators"]
+            ],
+        ),
+        (
+            "How sure the facts are",
+            [f"  {n:>3}  {status}" for status, n in facts.items()]
+            + [f"  {total:>3}  facts in all; {data['errata']} errata of the source article (pakaz errata)"],
+        ),
+    ]
+    return [(h, body or ["  (none recorded)"]) for h, body in sections]

@@ -1,0 +1,320 @@
+"""Pure functions from a KB and filters to the records a command shows."""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
+
+from pakaz.dates import FORMAT_HINT, check_partial, first_day, last_day
+from pakaz.errors import NotFoundError, UsageError
+from pakaz.kb import KB
+from pakaz.model import AGREEMENT_TYPES, Agreement, Erratum, Event, Indicator, Record, Sector, Source
+from pakaz.textfold import fold, words
+
+COUNTRY_ALIASES = {
+    "pak": "PAK", "pk": "PAK", "pakistan": "PAK",
+    "aze": "AZE", "az": "AZE", "azerbaijan": "AZE",
+    "pak-aze": "PAK-AZE", "bilateral": "PAK-AZE", "both": "PAK-AZE",
+}  # fmt: skip
+TYPE_ALIASES = {"memorandum": "mou", "memorandum-of-understanding": "mou", "program": "programme", "mous": "mou"}
+
+
+class DateWindow(NamedTuple):
+    """A filter's day range; None means open on that side."""
+
+    since: str | None
+    until: str | None
+
+    @property
+    def active(self) -> bool:
+        return self.since is not None or self.until is not None
+
+
+def date_window(since: str | None, until: str | None) -> DateWindow:
+    """Check `--since`/`--until` values and turn them into a day range."""
+    for option, value in (("--since", since), ("--until", until)):
+        if value is not None:
+            why = check_partial(value)
+            if why:
+                raise UsageError(f"Invalid value for '{option}': {why}")
+    window = DateWindow(first_day(since) if since else None, last_day(until) if until else None)
+    if window.since and window.until and window.since > window.until:
+        raise UsageError(f"'--since {since}' is after '--until {until}'; swap them")
+    return window
+
+
+def overlaps(date: str | None, end_date: str | None, window: DateWindow) -> bool:
+    """Whether a record dated `date`..`end_date` overlaps the window (undated: never, if active)."""
+    if not window.active:
+        return True
+    if date is None:
+        return False
+    start, end = first_day(date), last_day(end_date or date)
+    return (window.until is None or start <= window.until) and (window.since is None or end >= window.since)
+
+
+def _unknown(option: str, value: str, choices: Sequence[str]) -> UsageError:
+    close = difflib.get_close_matches(value.lower(), list(choices), n=3, cutoff=0.5)
+    hint = (" Did you mean " + " or ".join(f"'{c}'" for c in close) + "?") if close else ""
+    return UsageError(f"Invalid value for '{option}': unknown {option.lstrip('-')} '{value}'.{hint} Valid: {', '.join(choices)}")
+
+
+def resolve_sectors(kb: KB, values: Iterable[str]) -> set[str]:
+    """Sector ids for `--sector` values, accepting ids and aliases in any case."""
+    lookup: dict[str, str] = {}
+    for sector in kb.sectors:
+        lookup[sector.id] = sector.id
+        for alias in sector.aliases:
+            lookup[alias] = sector.id
+    resolved = set()
+    for value in values:
+        key = value.strip().lower()
+        if key not in lookup:
+            raise _unknown("--sector", value, sorted(s.id for s in kb.sectors))
+        resolved.add(lookup[key])
+    return resolved
+
+
+def resolve_types(values: Iterable[str]) -> set[str]:
+    resolved = set()
+    for value in values:
+        key = value.strip().lower()
+        key = TYPE_ALIASES.get(key, key)
+        if key not in AGREEMENT_TYPES:
+            raise _unknown("--type", value, AGREEMENT_TYPES)
+        resolved.add(key)
+    return resolved
+
+
+def resolve_countries(values: Iterable[str]) -> set[str]:
+    resolved = set()
+    for value in values:
+        key = value.strip().lower()
+        if key not in COUNTRY_ALIASES:
+            raise _unknown("--country", value, ["PAK", "AZE", "PAK-AZE"])
+        resolved.add(COUNTRY_ALIASES[key])
+    return resolved
+
+
+def resolve_names(kb: KB, values: Iterable[str]) -> set[str]:
+    known = sorted({i.name for i in kb.indicators})
+    resolved = set()
+    for value in values:
+        key = value.strip().lower()
+        if key not in known:
+            raise _unknown("--name", value, known)
+        resolved.add(key)
+    return resolved
+
+
+def _chronological(record: Event | Agreement) -> tuple[bool, str, str]:
+    return (record.date is None, first_day(record.date) if record.date else "", record.id)
+
+
+def _matches(record: Any, terms: list[str]) -> bool:
+    if not terms:
+        return True
+    haystack = fold(searchable_text(record))
+    return all(term in haystack for term in terms)
+
+
+_NOT_SEARCHED = frozenset({"sources", "records", "event", "verification"})
+
+
+def searchable_text(record: Any) -> str:
+    """The text of a record that `--query` and `search` look in (not its references to other records)."""
+    parts: list[str] = []
+    for name, value in zip(record._fields, record):
+        if name in _NOT_SEARCHED:
+            continue
+        if isinstance(value, str):
+            parts.append(value)
+        elif isinstance(value, tuple):
+            parts.extend(v for v in value if isinstance(v, str))
+    return "\n".join(parts)
+
+
+def _limit(records: list[Any], limit: int | None) -> list[Any]:
+    return records if limit is None else records[:limit]
+
+
+def timeline(
+    kb: KB,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    sectors: Iterable[str] = (),
+    query: str | None = None,
+    verification: Iterable[str] = (),
+    reverse: bool = False,
+    limit: int | None = None,
+) -> list[Event]:
+    """Events in chronological order (undated last), filtered."""
+    window = date_window(since, until)
+    wanted = resolve_sectors(kb, sectors)
+    statuses = set(verification)
+    terms = words(query or "")
+    found = [
+        e
+        for e in kb.events
+        if overlaps(e.date, e.end_date, window)
+        and (not wanted or wanted.intersection(e.sectors))
+        and (not statuses or e.verification in statuses)
+        and _matches(e, terms)
+    ]
+    found.sort(key=_chronological, reverse=reverse)
+    return _limit(found, limit)
+
+
+def agreements(
+    kb: KB,
+    *,
+    since: str | None = None,
+    until: str | None = None,
+    sectors: Iterable[str] = (),
+    types: Iterable[str] = (),
+    query: str | None = None,
+    verification: Iterable[str] = (),
+    limit: int | None = None,
+) -> list[Agreement]:
+    """Agreements, MoUs, treaties and declarations in order of signing, filtered."""
+    window = date_window(since, until)
+    wanted = resolve_sectors(kb, sectors)
+    kinds = resolve_types(types)
+    statuses = set(verification)
+    terms = words(query or "")
+    found = [
+        a
+        for a in kb.agreements
+        if overlaps(a.date, None, window)
+        and (not wanted or wanted.intersection(a.sectors))
+        and (not kinds or a.type in kinds)
+        and (not statuses or a.verification in statuses)
+        and _matches(a, terms)
+    ]
+    found.sort(key=_chronological)
+    return _limit(found, limit)
+
+
+def indicators(
+    kb: KB,
+    *,
+    countries: Iterable[str] = (),
+    names: Iterable[str] = (),
+    years: Iterable[int] = (),
+    since: str | None = None,
+    until: str | None = None,
+    verification: Iterable[str] = (),
+    limit: int | None = None,
+) -> list[Indicator]:
+    """Indicator values ordered by name, year and country, filtered."""
+    window = date_window(since, until)
+    wanted_countries = resolve_countries(countries)
+    wanted_names = resolve_names(kb, names)
+    wanted_years = set(years)
+    statuses = set(verification)
+    found = [
+        i
+        for i in kb.indicators
+        if (not wanted_countries or i.country in wanted_countries)
+        and (not wanted_names or i.name in wanted_names)
+        and (not wanted_years or i.year in wanted_years)
+        and overlaps(str(i.year), None, window)
+        and (not statuses or i.verification in statuses)
+    ]
+    found.sort(key=lambda i: (i.name, i.year, i.country, i.id))
+    return _limit(found, limit)
+
+
+COLLECTION_OF: dict[type, str] = {
+    Event: "events", Agreement: "agreements", Indicator: "indicators",
+    Source: "sources", Sector: "sectors", Erratum: "errata",
+}  # fmt: skip
+
+
+def collection_of(record: Record) -> str:
+    """The collection (KB file name without .yaml) a record belongs to."""
+    return COLLECTION_OF[type(record)]
+
+
+def all_records(kb: KB) -> Iterable[Record]:
+    yield from kb.events
+    yield from kb.agreements
+    yield from kb.indicators
+    yield from kb.errata
+    yield from kb.sources
+    yield from kb.sectors
+
+
+class Hit(NamedTuple):
+    collection: str
+    record: Record
+    score: int
+
+
+def search(kb: KB, text: str, *, limit: int | None = None) -> list[Hit]:
+    """Records of every kind in which every word of `text` occurs, best first."""
+    terms = words(text)
+    if not terms:
+        raise UsageError("Invalid value for 'TEXT': give at least one word to search for")
+    hits = []
+    for record in all_records(kb):
+        haystack = fold(searchable_text(record))
+        if not all(term in haystack for term in terms):
+            continue
+        title = fold(getattr(record, "title", None) or getattr(record, "label", None) or getattr(record, "claim", ""))
+        score = sum(3 if term in title else 1 for term in terms) + sum(2 for term in terms if term in record.id)
+        hits.append(Hit(collection_of(record), record, score))
+    hits.sort(key=lambda h: (-h.score, _date_key(h.record), h.record.id))
+    return _limit(hits, limit)
+
+
+def _date_key(record: Record) -> str:
+    # Newer first among equal scores; undated after dated.
+    date = getattr(record, "date", None)
+    return "" if date is None else "".join(chr(0x10FFFF - ord(c)) for c in date)
+
+
+def find(kb: KB, record_id: str) -> Record:
+    """The record with this id in any collection, or NotFoundError with the closest ids."""
+    index = {r.id: r for r in all_records(kb)}
+    if record_id in index:
+        return index[record_id]
+    close = difflib.get_close_matches(record_id.lower(), list(index), n=3, cutoff=0.5)
+    hint = (" Did you mean " + " or ".join(f"'{c}'" for c in close) + "?") if close else ""
+    raise NotFoundError(f"No record with id '{record_id}'.{hint} Try 'pakaz search {record_id}'.")
+
+
+def citing(kb: KB, source_id: str) -> list[Record]:
+    """Every record that cites a source."""
+    return [r for r in all_records(kb) if source_id in getattr(r, "sources", ())]
+
+
+def source_usage(kb: KB) -> list[tuple[Source, int]]:
+    """Each source with how many records cite it."""
+    counts = Counter(s for r in all_records(kb) for s in getattr(r, "sources", ()))
+    return [(s, counts[s.id]) for s in kb.sources]
+
+
+class SectorUsage(NamedTuple):
+    sector: Sector
+    events: int
+    agreements: int
+
+
+def sector_usage(kb: KB) -> list[SectorUsage]:
+    """Each sector with its number of events and agreements."""
+    events = Counter(s for e in kb.events for s in e.sectors)
+    agreements_ = Counter(s for a in kb.agreements for s in a.sectors)
+    return [SectorUsage(s, events[s.id], agreements_[s.id]) for s in kb.sectors]
+
+
+def errata(kb: KB) -> list[Erratum]:
+    """Every place the source article was wrong or unsupported, in KB order."""
+    return list(kb.errata)
+
+
+def verification_counts(kb: KB) -> Counter[str]:
+    return Counter(r.verification for c in (kb.events, kb.agreements, kb.indicators) for r in c)

@@ -1,0 +1,250 @@
+"""Output formats: one renderer per format, each turning a listing into a string.
+
+The only module that imports rich, and only inside the table renderers, so that
+piped output never pays for it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Sequence
+from enum import Enum
+from typing import Any, NamedTuple
+
+from pakaz.errors import UsageError
+from pakaz.model import suggest
+
+
+class Format(str, Enum):
+    """`--format` values. `auto` is `table` on a terminal and `tsv` otherwise."""
+
+    auto = "auto"
+    table = "table"
+    tsv = "tsv"
+    csv = "csv"
+    json = "json"
+    jsonl = "jsonl"
+    yaml = "yaml"
+    markdown = "markdown"
+
+
+LIST_SEPARATOR = ";"  # joins list values (sectors, sources, ...) in tsv, csv and markdown
+
+
+class Listing(NamedTuple):
+    """Rows for one command: `rows` hold every field; `columns` are the default tabular columns."""
+
+    kind: str
+    rows: list[dict[str, Any]]
+    columns: tuple[str, ...]
+    table_columns: tuple[str, ...]
+    title: str = ""
+
+
+class Style(NamedTuple):
+    """How a table is drawn: terminal width and whether to colour."""
+
+    width: int = 100
+    color: bool = False
+
+
+def to_row(record: Any, **extra: Any) -> dict[str, Any]:
+    """A record as a plain dict of its KB fields (tuples become lists), plus `extra` keys."""
+    row = {k: list(v) if isinstance(v, tuple) else v for k, v in record._asdict().items()}
+    row.update(extra)
+    return row
+
+
+def select(listing: Listing, fields: Sequence[str] | None) -> Listing:
+    """Restrict and order the columns (and machine keys) to `fields`; unknown ones are a usage error."""
+    if not fields:
+        return listing
+    known = list(listing.rows[0]) if listing.rows else list(listing.columns)
+    known += [c for c in listing.columns if c not in known]
+    for field in fields:
+        if field not in known:
+            raise UsageError(
+                f"Invalid value for '--fields': unknown field '{field}'{suggest(field, known)}. Valid: {', '.join(known)}"
+            )
+    rows = [{f: row.get(f) for f in fields} for row in listing.rows]
+    return listing._replace(rows=rows, columns=tuple(fields), table_columns=tuple(fields))
+
+
+# --- machine formats ------------------------------------------------------------------
+
+_TSV_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return LIST_SEPARATOR.join(_plain(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def visible(text: str) -> str:
+    """Show control and bidirectional-override characters as escapes instead of obeying them."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
+
+
+def _tsv_cell(value: Any) -> str:
+    text = _plain(value)
+    text = re.sub(r"[\\\t\n\r]", lambda m: _TSV_ESCAPES[m.group()], text)
+    return visible(text)
+
+
+def render_tsv(listing: Listing, header: bool = True) -> str:
+    lines = ["\t".join(listing.columns)] if header else []
+    lines += ["\t".join(_tsv_cell(row.get(c)) for c in listing.columns) for row in listing.rows]
+    return "".join(line + "\n" for line in lines)
+
+
+def render_csv(listing: Listing, header: bool = True) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180
+    if header:
+        writer.writerow(listing.columns)
+    for row in listing.rows:
+        writer.writerow([_plain(row.get(c)) for c in listing.columns])
+    return out.getvalue()
+
+
+def render_json(listing: Listing, header: bool = True) -> str:
+    return json.dumps(listing.rows, ensure_ascii=False, indent=2) + "\n"
+
+
+def render_jsonl(listing: Listing, header: bool = True) -> str:
+    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in listing.rows)
+
+
+def render_yaml(listing: Listing, header: bool = True) -> str:
+    import yaml
+
+    if not listing.rows:
+        return "[]\n"
+    return str(yaml.safe_dump(listing.rows, allow_unicode=True, sort_keys=False, width=1000))
+
+
+def _md_cell(value: Any) -> str:
+    text = visible(_plain(value).replace("\r\n", "\n"))
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
+
+
+def render_markdown(listing: Listing, header: bool = True) -> str:
+    if not listing.rows:
+        return ""
+    lines = []
+    if header:
+        lines.append("| " + " | ".join(listing.columns) + " |")
+        lines.append("|" + "|".join("---" for _ in listing.columns) + "|")
+    lines += ["| " + " | ".join(_md_cell(row.get(c)) for c in listing.columns) + " |" for row in listing.rows]
+    return "\n".join(lines) + "\n"
+
+
+# --- human formats ----------------------------------------------------------------------
+
+VERIFICATION_STYLE = {"confirmed": "green", "article-only": "yellow", "corrected": "red", "disputed": "magenta"}
+
+
+def human_number(value: float | int, unit: str) -> str:
+    """A value as a person reads it: `$72.36 bn`, `3.2 %`, `50,000`."""
+
+    def short(x: float) -> str:
+        return f"{x:,.2f}".rstrip("0").rstrip(".")
+
+    if unit == "USD":
+        magnitude = abs(value)
+        if magnitude >= 1e9:
+            return f"${short(value / 1e9)} bn"
+        if magnitude >= 1e6:
+            return f"${short(value / 1e6)} m"
+        return f"${short(value)}"
+    if unit == "percent":
+        return f"{short(value)} %"
+    return short(value)
+
+
+def display(column: str, row: dict[str, Any]) -> str:
+    """The text a person sees in a table cell for `column`."""
+    value = row.get(column)
+    if column == "value" and isinstance(value, (int, float)) and isinstance(row.get("unit"), str):
+        return human_number(value, row["unit"])
+    if column == "date" and row.get("end_date") and "end_date" not in row.get("_shown", ()):
+        return f"{value} – {row['end_date']}"
+    if isinstance(value, list):
+        return ", ".join(_plain(v) for v in value)
+    return _plain(value)
+
+
+def _console(style: Style) -> Any:
+    from rich.console import Console
+
+    return Console(
+        file=io.StringIO(),
+        width=style.width,
+        color_system="standard" if style.color else None,
+        force_terminal=style.color,
+        no_color=not style.color,
+        highlight=False,
+        markup=False,
+        emoji=False,
+        legacy_windows=False,
+    )
+
+
+def _text(value: str, style: str = "") -> Any:
+    from rich.text import Text
+
+    return Text(visible(value), style=style)
+
+
+def render_table(listing: Listing, style: Style) -> str:
+    from rich import box
+    from rich.table import Table
+
+    if not listing.rows:
+        return ""
+    columns = listing.table_columns
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title=listing.title or None, title_justify="left")
+    for column in columns:
+        header = {"verification": "checked", "end_date": "until"}.get(column, column)
+        numeric = column in ("value", "year", "cited_by", "events", "agreements", "score")
+        table.add_column(header, justify="right" if numeric else "left", overflow="fold", no_wrap=column in ("date", "id"))
+    for row in listing.rows:
+        shown = dict(row, _shown=columns)
+        cells = []
+        for column in columns:
+            cell_style = VERIFICATION_STYLE.get(row.get(column, ""), "") if column == "verification" else ""
+            cells.append(_text(display(column, shown), cell_style))
+        table.add_row(*cells)
+    console = _console(style)
+    console.print(table)
+    return str(console.file.getvalue())
+
+
+MACHINE: dict[Format, Callable[[Listing, bool], str]] = {
+    Format.tsv: render_tsv,
+    Format.csv: render_csv,
+    Format.json: render_json,
+    Format.jsonl: render_jsonl,
+    Format.yaml: render_yaml,
+    Format.markdown: render_markdown,
+}
+
+
+def render(listing: Listing, fmt: Format, *, header: bool = True, style: Style | None = None) -> str:
+    """The whole output of a listing in `fmt` (never `auto`: the CLI resolves it first)."""
+    if fmt is Format.table:
+        return render_table(listing, style or Style())
+    if fmt is Format.auto:
+        raise ValueError("resolve Format.auto before rendering")
+    return MACHINE[fmt](listing, header)
