@@ -1,8 +1,13 @@
 """pakaz: facts about Pakistan-Azerbaijan relations, each with its source."""
 
-from importlib.metadata import PackageNotFoundError, version
-
 try:
-    __version__ = version("pakaz")
-except PackageNotFoundError:  # running from a checkout that was never installed
-    __version__ = "0+unknown"
+    # Written at build/install time from pyproject.toml's version (one source of truth);
+    # far cheaper to import than importlib.metadata.
+    from pakaz._version import __version__
+except ImportError:  # a checkout that was never built or installed
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        __version__ = version("pakaz")
+    except PackageNotFoundError:
+        __version__ = "0+unknown"

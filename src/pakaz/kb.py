@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import binascii
 import gc
-import hashlib
 import marshal
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -208,8 +207,10 @@ def cache_dir() -> Path:
 
 
 def _cache_path(directory: Path) -> Path:
-    digest = hashlib.sha256(os.fsencode(os.path.realpath(directory))).hexdigest()[:24]
-    return cache_dir() / f"kb-{digest}.marshal"
+    # A short name per KB directory; a clash costs a rebuild, never stale data,
+    # because the fingerprint inside names each file by device and inode.
+    real = os.fsencode(os.path.realpath(directory))
+    return cache_dir() / f"kb-{binascii.crc32(real):08x}-{len(real)}.marshal"
 
 
 def _fingerprint(directory: Path) -> tuple[Any, ...]:
@@ -259,6 +260,8 @@ def _write_cache(path: Path, fingerprint: tuple[Any, ...], kb: KB) -> None:
     blob = marshal.dumps(
         (fingerprint, tuple(kb.meta), tuple(tuple(map(tuple, getattr(kb, c))) for c in COLLECTIONS))
     )
+    import tempfile
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".marshal")
