@@ -99,7 +99,7 @@ def _settings(ctx: typer.Context) -> Settings:
     return obj if isinstance(obj, Settings) else Settings(None, Color.auto)
 
 
-def _version(value: bool) -> None:
+def _version(ctx: typer.Context, value: bool) -> None:
     if not value:
         return
     from pakaz import __version__
@@ -108,7 +108,8 @@ def _version(value: bool) -> None:
     try:
         from pakaz.kb import load
 
-        meta = load(os.environ.get("PAKAZ_DATA") or None).meta
+        # --data is eager and --version is not, so --data (or PAKAZ_DATA) is known here in any order.
+        meta = load(ctx.params.get("data") or None).meta
         line += f" (knowledge base {meta.version}, {meta.date})"
     except PakazError as e:
         line += f" (knowledge base not loadable: {e})"
@@ -121,11 +122,17 @@ def root(
     ctx: typer.Context,
     data: Annotated[
         Optional[str],
-        typer.Option("--data", envvar="PAKAZ_DATA", metavar="DIR", help="Use the KB in DIR instead of the bundled one."),
+        typer.Option(
+            "--data",
+            envvar="PAKAZ_DATA",
+            is_eager=True,  # known to --version's callback whatever the order on the command line
+            metavar="DIR",
+            help="Use the KB in DIR instead of the bundled one.",
+        ),
     ] = None,
     color: Annotated[Color, typer.Option("--color", help="Colour in tables: auto, always or never.")] = Color.auto,
     version: Annotated[
-        bool, typer.Option("--version", is_eager=True, callback=_version, help="Show the version of pakaz and its KB.")
+        bool, typer.Option("--version", callback=_version, help="Show the version of pakaz and its KB.")
     ] = False,
 ) -> None:
     """Facts about Pakistan-Azerbaijan relations, each with its source."""
@@ -355,7 +362,9 @@ def indicators(
 @app.command()
 def search(
     ctx: typer.Context,
-    text: Annotated[str, typer.Argument(help="Words to find; every word must match, in any case, with or without accents.")],
+    text: Annotated[
+        list[str], typer.Argument(metavar="TEXT...", help="Words to find; every word must match, in any case, with or without accents.")
+    ],
     limit: LimitOpt = None,
     fmt: FormatOpt = Format.auto,
     fields: FieldsOpt = None,
@@ -369,7 +378,7 @@ def search(
     from pakaz import views
 
     out = Output(ctx, fmt, fields, no_header)
-    found = q.search(out.settings.kb(), text, limit=limit)
+    found = q.search(out.settings.kb(), " ".join(text), limit=limit)
     out.listing(views.hits(found), "Nothing matches.")
 
 
@@ -518,9 +527,37 @@ def validate(
     write(f"OK: {directory}: knowledge base {kb.meta.version} ({kb.meta.date}): {counts}\n")
 
 
+_GLOBAL_OPTIONS_WITH_VALUE = ("--data", "--color")
+
+
+def requested_command(argv: list[str]) -> str | None:
+    """The subcommand named on the command line, if any (skipping global options)."""
+    args = iter(argv)
+    for arg in args:
+        if arg == "--":
+            return next(args, None)
+        if arg in _GLOBAL_OPTIONS_WITH_VALUE:
+            next(args, None)
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def _register_only(name: str | None) -> None:
+    # Typer turns every registered command into a click command on each run, about
+    # 2 ms each; a run that names its command needs only that one. Help without a
+    # command, typos (for "did you mean") and completion keep them all.
+    if name is None or "_PAKAZ_COMPLETE" in os.environ:
+        return
+    chosen = [c for c in app.registered_commands if (c.name or c.callback.__name__.replace("_", "-")) == name]  # type: ignore[union-attr]
+    if chosen:
+        app.registered_commands = chosen
+
+
 def main() -> None:
     """Console entry point."""
     try:
+        _register_only(requested_command(sys.argv[1:]))
         app()
     except KeyboardInterrupt:  # Ctrl-C outside a command (while starting up)
         sys.stderr.write("\nInterrupted.\n")

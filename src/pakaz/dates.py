@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-import calendar
 import re
 
 _PARTIAL = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 FORMAT_HINT = "use YYYY, YYYY-MM or YYYY-MM-DD"
+_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def days_in_month(year: int, month: int) -> int:
+    """Gregorian month length (the calendar module costs startup time)."""
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    return 29 if month == 2 and leap else _DAYS[month - 1]
 
 
 def check_partial(text: str) -> str | None:
@@ -20,7 +26,7 @@ def check_partial(text: str) -> str | None:
     if month is not None and not 1 <= int(month) <= 12:
         return f"'{text}' has no month {month}"
     if day is not None:
-        last = calendar.monthrange(int(year), int(month))[1]
+        last = days_in_month(int(year), int(month))
         if not 1 <= int(day) <= last:
             return f"'{text}' is not a day of {year}-{month} (it has {last} days)"
     return None
@@ -41,5 +47,5 @@ def last_day(text: str) -> str:
         return text + "-12-31"
     if len(text) == 7:
         year, month = int(text[:4]), int(text[5:7])
-        return f"{text}-{calendar.monthrange(year, month)[1]:02d}"
+        return f"{text}-{days_in_month(year, month):02d}"
     return text

@@ -6,9 +6,7 @@ piped output never pays for it.
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 import re
 from collections.abc import Callable, Sequence
 from enum import Enum
@@ -42,6 +40,7 @@ class Listing(NamedTuple):
     columns: tuple[str, ...]
     table_columns: tuple[str, ...]
     title: str = ""
+    fields: tuple[str, ...] = ()  # every key a row can have, so that --fields is checked even with no rows
 
 
 class Style(NamedTuple):
@@ -62,7 +61,7 @@ def select(listing: Listing, fields: Sequence[str] | None) -> Listing:
     """Restrict and order the columns (and machine keys) to `fields`; unknown ones are a usage error."""
     if not fields:
         return listing
-    known = list(listing.rows[0]) if listing.rows else list(listing.columns)
+    known = list(listing.fields) or (list(listing.rows[0]) if listing.rows else list(listing.columns))
     known += [c for c in listing.columns if c not in known]
     for field in fields:
         if field not in known:
@@ -103,12 +102,18 @@ def _tsv_cell(value: Any) -> str:
 
 
 def render_tsv(listing: Listing, header: bool = True) -> str:
+    if not listing.rows:
+        return ""  # an empty result prints nothing, not a lone header
     lines = ["\t".join(listing.columns)] if header else []
     lines += ["\t".join(_tsv_cell(row.get(c)) for c in listing.columns) for row in listing.rows]
     return "".join(line + "\n" for line in lines)
 
 
 def render_csv(listing: Listing, header: bool = True) -> str:
+    import csv
+
+    if not listing.rows:
+        return ""  # an empty result prints nothing, not a lone header
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180
     if header:
@@ -119,10 +124,14 @@ def render_csv(listing: Listing, header: bool = True) -> str:
 
 
 def render_json(listing: Listing, header: bool = True) -> str:
+    import json
+
     return json.dumps(listing.rows, ensure_ascii=False, indent=2) + "\n"
 
 
 def render_jsonl(listing: Listing, header: bool = True) -> str:
+    import json
+
     return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in listing.rows)
 
 
@@ -173,13 +182,22 @@ def human_number(value: float | int, unit: str) -> str:
     return short(value)
 
 
+def date_span(start: str, end: str) -> str:
+    """`2024-07-11–12`, `2025-01-23–02-01` or `1995–1996`: the end without what it shares with the start."""
+    if len(start) == len(end) == 10 and start[:7] == end[:7]:
+        return f"{start}–{end[8:]}"
+    if len(start) == len(end) and len(start) > 4 and start[:4] == end[:4]:
+        return f"{start}–{end[5:]}"
+    return f"{start}–{end}"
+
+
 def display(column: str, row: dict[str, Any]) -> str:
     """The text a person sees in a table cell for `column`."""
     value = row.get(column)
     if column == "value" and isinstance(value, (int, float)) and isinstance(row.get("unit"), str):
         return human_number(value, row["unit"])
     if column == "date" and row.get("end_date") and "end_date" not in row.get("_shown", ()):
-        return f"{value} – {row['end_date']}"
+        return date_span(str(value), str(row["end_date"]))
     if isinstance(value, list):
         return ", ".join(_plain(v) for v in value)
     return _plain(value)
@@ -207,18 +225,54 @@ def _text(value: str, style: str = "") -> Any:
     return Text(visible(value), style=style)
 
 
+_PROSE_COLUMNS = frozenset({"title", "summary", "claim", "finding", "label", "notes", "publisher", "description"})
+_CAP = {"sectors": 24, "aliases": 24, "parties": 24, "records": 32, "url": 40, "sources": 32}
+# On a narrow terminal, columns go in this order until the prose has room; ids stay
+# whole because people copy them into `pakaz show`.
+_DROP_ORDER = ("sources", "parties", "aliases", "period", "published", "publisher", "records", "status",
+               "score", "sectors", "type", "collection", "end_date", "year", "country", "verification")  # fmt: skip
+_PROSE_ROOM = 28
+
+
+def _fit(columns: list[str], rows: list[dict[str, Any]], width: int) -> list[str]:
+    """The columns that fit `width`, leaving each prose column room to be read."""
+
+    def need(column: str) -> int:
+        widest = max([len(column)] + [len(display(column, dict(row, _shown=columns))) for row in rows])
+        return min(widest, _CAP.get(column, widest)) + 3
+
+    fixed = {c: need(c) for c in columns if c not in _PROSE_COLUMNS}
+    droppable = [c for c in _DROP_ORDER if c in columns]
+    while droppable:
+        prose = sum(1 for c in columns if c in _PROSE_COLUMNS)
+        if sum(fixed[c] for c in columns if c in fixed) + _PROSE_ROOM * prose <= width:
+            break
+        columns.remove(droppable.pop(0))
+    return columns
+
+
 def render_table(listing: Listing, style: Style) -> str:
     from rich import box
     from rich.table import Table
 
     if not listing.rows:
         return ""
-    columns = listing.table_columns
+    columns = _fit(list(listing.table_columns), listing.rows, style.width)
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title=listing.title or None, title_justify="left")
     for column in columns:
         header = {"verification": "checked", "end_date": "until"}.get(column, column)
         numeric = column in ("value", "year", "cited_by", "events", "agreements", "score")
-        table.add_column(header, justify="right" if numeric else "left", overflow="fold", no_wrap=column in ("date", "id"))
+        # Prose columns share what is left once the short ones have their natural width.
+        prose = column in _PROSE_COLUMNS
+        table.add_column(
+            header,
+            justify="right" if numeric else "left",
+            overflow="fold",
+            no_wrap=column in ("id", "date", "verification", "value", "year", "country", "collection"),
+            ratio=(4 if column in ("title", "claim", "label") else 3) if prose else None,
+            min_width=12 if prose else None,
+            max_width=_CAP.get(column),
+        )
     for row in listing.rows:
         shown = dict(row, _shown=columns)
         cells = []
