@@ -231,14 +231,15 @@ _CAP = {"sectors": 24, "aliases": 24, "parties": 24, "records": 32, "url": 40, "
 # whole because people copy them into `pakaz show`.
 _DROP_ORDER = ("sources", "parties", "aliases", "period", "published", "publisher", "records", "status",
                "score", "sectors", "type", "collection", "end_date", "year", "country", "verification")  # fmt: skip
-_PROSE_ROOM = 28
+_PROSE_ROOM = 26
+_HEADERS = {"verification": "checked", "end_date": "until"}
 
 
 def _fit(columns: list[str], rows: list[dict[str, Any]], width: int) -> list[str]:
     """The columns that fit `width`, leaving each prose column room to be read."""
 
     def need(column: str) -> int:
-        widest = max([len(column)] + [len(display(column, dict(row, _shown=columns))) for row in rows])
+        widest = max([len(_HEADERS.get(column, column))] + [len(display(column, dict(row, _shown=columns))) for row in rows])
         return min(widest, _CAP.get(column, widest)) + 3
 
     fixed = {c: need(c) for c in columns if c not in _PROSE_COLUMNS}
@@ -260,7 +261,7 @@ def render_table(listing: Listing, style: Style) -> str:
     columns = _fit(list(listing.table_columns), listing.rows, style.width)
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title=listing.title or None, title_justify="left")
     for column in columns:
-        header = {"verification": "checked", "end_date": "until"}.get(column, column)
+        header = _HEADERS.get(column, column)
         numeric = column in ("value", "year", "cited_by", "events", "agreements", "score")
         # Prose columns share what is left once the short ones have their natural width.
         prose = column in _PROSE_COLUMNS
