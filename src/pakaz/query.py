@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
@@ -56,7 +55,10 @@ def overlaps(date: str | None, end_date: str | None, window: DateWindow) -> bool
 
 
 def _unknown(option: str, value: str, choices: Sequence[str]) -> UsageError:
-    close = difflib.get_close_matches(value.lower(), list(choices), n=3, cutoff=0.5)
+    import difflib  # only on the error path: it costs startup time
+
+    lowered = {c.lower(): c for c in choices}  # compare in one case: 'azr' should find 'AZE'
+    close = [lowered[c] for c in difflib.get_close_matches(value.lower(), list(lowered), n=3, cutoff=0.5)]
     hint = (" Did you mean " + " or ".join(f"'{c}'" for c in close) + "?") if close else ""
     return UsageError(f"Invalid value for '{option}': unknown {option.lstrip('-')} '{value}'.{hint} Valid: {', '.join(choices)}")
 
@@ -164,7 +166,9 @@ def timeline(
         and (not statuses or e.verification in statuses)
         and _matches(e, terms)
     ]
-    found.sort(key=_chronological, reverse=reverse)
+    found.sort(key=_chronological)
+    if reverse:  # newest first; undated events stay last, they are not the newest
+        found = [e for e in found if e.date is not None][::-1] + [e for e in found if e.date is None]
     return _limit(found, limit)
 
 
@@ -267,7 +271,8 @@ def search(kb: KB, text: str, *, limit: int | None = None) -> list[Hit]:
         title = fold(getattr(record, "title", None) or getattr(record, "label", None) or getattr(record, "claim", ""))
         score = sum(3 if term in title else 1 for term in terms) + sum(2 for term in terms if term in record.id)
         hits.append(Hit(collection_of(record), record, score))
-    hits.sort(key=lambda h: (-h.score, _date_key(h.record), h.record.id))
+    rank = {name: i for i, name in enumerate(("events", "agreements", "indicators", "errata", "sectors", "sources"))}
+    hits.sort(key=lambda h: (-h.score, rank[h.collection], _date_key(h.record), h.record.id))
     return _limit(hits, limit)
 
 
@@ -282,6 +287,8 @@ def find(kb: KB, record_id: str) -> Record:
     index = {r.id: r for r in all_records(kb)}
     if record_id in index:
         return index[record_id]
+    import difflib  # only on the error path: it costs startup time
+
     close = difflib.get_close_matches(record_id.lower(), list(index), n=3, cutoff=0.5)
     hint = (" Did you mean " + " or ".join(f"'{c}'" for c in close) + "?") if close else ""
     raise NotFoundError(f"No record with id '{record_id}'.{hint} Try 'pakaz search {record_id}'.")
