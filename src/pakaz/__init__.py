@@ -1,5 +1,7 @@
 """pakaz: facts about Pakistan-Azerbaijan relations, each with its source."""
 
+__all__ = ["__version__"]
+
 try:
     # Written at build/install time from pyproject.toml's version (one source of truth);
     # far cheaper to import than importlib.metadata.

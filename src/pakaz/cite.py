@@ -8,6 +8,7 @@ from typing import Any
 
 from pakaz.kb import KB
 from pakaz.model import Record, Source
+from pakaz.render import json_safe, visible
 
 STYLES = ("text", "bibtex", "csl-json")
 _CSL_TYPES = {
@@ -29,10 +30,10 @@ def cite(kb: KB, record: Record, style: str) -> str:
     if style == "bibtex":
         return "\n".join(bibtex(s) for s in sources)
     if style == "csl-json":
-        return json.dumps([csl(s) for s in sources], ensure_ascii=False, indent=2) + "\n"
+        return json_safe(json.dumps([csl(s) for s in sources], ensure_ascii=False, indent=2)) + "\n"
     from pakaz.detail import citation_line
 
-    return "".join(f"{citation_line(s)}\n" for s in sources)
+    return "".join(f"{visible(citation_line(s))}\n" for s in sources)
 
 
 def _date_parts(date: str) -> list[int]:
@@ -67,7 +68,7 @@ def _bib_escape(text: str) -> str:
         c = m.group(1)
         return {"\\": r"\textbackslash{}", "^": r"\^{}", "~": r"\~{}"}.get(c, "\\" + c)
 
-    return _BIB_SPECIAL.sub(repl, text)
+    return _BIB_SPECIAL.sub(repl, visible(text))  # visible first: its backslashes get escaped too
 
 
 def bibtex(source: Source) -> str:
@@ -80,7 +81,7 @@ def bibtex(source: Source) -> str:
             fields.append(("month", str(int(parts[1]))))
         fields.append(("date", source.published))
     if source.url:
-        fields.append(("url", source.url))
+        fields.append(("url", visible(source.url)))
     if source.notes:
         fields.append(("note", _bib_escape(source.notes)))
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)

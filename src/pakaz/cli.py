@@ -15,7 +15,7 @@ from typing import Annotated, Any, NoReturn, Optional
 import typer
 from typer.core import TyperGroup
 
-from pakaz.errors import ExitCode, PakazError
+from pakaz.errors import ExitCode, PakazError, printable
 from pakaz.render import Format, Listing, Style
 
 EXIT_CODES_HELP = "Exit codes: 0 success (also an empty result), 1 data problem or not found, 2 usage error."
@@ -41,17 +41,23 @@ class CiteStyle(str, Enum):
 
 
 def _error(message: str) -> None:
-    sys.stderr.write(f"Error: {message}\n")
+    # printable: a message can quote KB text or an argument, which must not drive the terminal.
+    sys.stderr.write(f"Error: {printable(message)}\n")
     sys.stderr.flush()
 
 
-def _quiet_broken_pipe() -> NoReturn:
-    # The reader closed the pipe ("enough"): stop quietly, without a flush error at exit.
+def _discard_stdout() -> None:
+    # Point stdout at /dev/null, so that the flush at exit cannot fail (and print a traceback).
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):
         pass
+
+
+def _quiet_broken_pipe() -> NoReturn:
+    # The reader closed the pipe ("enough"): stop quietly, without a flush error at exit.
+    _discard_stdout()
     raise typer.Exit(ExitCode.OK)
 
 
@@ -113,7 +119,7 @@ def _version(ctx: typer.Context, value: bool) -> None:
         line += f" (knowledge base {meta.version}, {meta.date})"
     except PakazError as e:
         line += f" (knowledge base not loadable: {e})"
-    typer.echo(line)
+    typer.echo(printable(line))
     raise typer.Exit()
 
 
@@ -238,11 +244,17 @@ def write(text: str) -> None:
     if not text:
         return
     try:
-        sys.stdout.write(text)
-    except UnicodeEncodeError:
-        encoding = sys.stdout.encoding or "ascii"
-        sys.stdout.write(text.encode(encoding, "backslashreplace").decode(encoding))
-    sys.stdout.flush()
+        try:
+            sys.stdout.write(text)
+        except UnicodeEncodeError:
+            encoding = sys.stdout.encoding or "ascii"
+            sys.stdout.write(text.encode(encoding, "backslashreplace").decode(encoding))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as e:  # a full disk (> /dev/full), a closed descriptor, an I/O error
+        _discard_stdout()  # or the flush at exit fails again, with a traceback
+        raise PakazError(f"cannot write the output: {e.strerror or e}") from None
 
 
 def _verification(values: list[Verification] | None) -> list[str]:
@@ -524,7 +536,48 @@ def validate(
         sys.stderr.write(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found in {directory}\n")
         raise typer.Exit(ExitCode.ERROR)
     counts = ", ".join(f"{len(getattr(kb, c))} {c}" for c in ("events", "agreements", "indicators", "sources", "sectors", "errata"))
-    write(f"OK: {directory}: knowledge base {kb.meta.version} ({kb.meta.date}): {counts}\n")
+    write(printable(f"OK: {directory}: knowledge base {kb.meta.version} ({kb.meta.date}): {counts}") + "\n")
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    path: Annotated[
+        str, typer.Argument(metavar="FILE.db", help="The SQLite database to write; an existing one is replaced.")
+    ],
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    sector: SectorOpt = None,
+    verification: VerificationOpt = None,
+    metadata: Annotated[
+        str | None,
+        typer.Option(
+            "--metadata",
+            metavar="FILE",
+            help="Where to write the Datasette metadata (default: metadata.json beside FILE.db).",
+        ),
+    ] = None,
+    no_metadata: Annotated[bool, typer.Option("--no-metadata", help="Write the database only.")] = False,
+) -> None:
+    """Write the KB to a SQLite database, with a Datasette metadata.json beside it.
+
+    The filters select events and agreements; indicators, sources, sectors and errata are always exported whole.
+
+    Examples: pakaz export pakaz.db; pakaz export energy.db --sector energy --since 2020.
+    Publish with: datasette pakaz.db -m metadata.json
+    """
+    import shlex
+
+    from pakaz.export import export as export_kb
+
+    done = export_kb(
+        _settings(ctx).kb(), path, since=since, until=until, sectors=sector or (),
+        verification=_verification(verification), metadata=metadata, with_metadata=not no_metadata,
+    )  # fmt: skip
+    counts = ", ".join(f"{n} {c}" for c, n in done.counts.items())
+    sys.stderr.write(f"Wrote {done.database}: {counts}\n")
+    if done.metadata is not None:
+        sys.stderr.write(f"Publish it with: datasette {shlex.quote(path)} -m {shlex.quote(str(done.metadata))}\n")
 
 
 _GLOBAL_OPTIONS_WITH_VALUE = ("--data", "--color")
@@ -556,6 +609,11 @@ def _register_only(name: str | None) -> None:
 
 def main() -> None:
     """Console entry point."""
+    if sys.stderr is None:  # started with stderr closed (2>&-): errors go nowhere, but must not crash
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    if sys.stdout is None:  # started with stdout closed (>&-)
+        _error("standard output is closed; redirect it to a file or to /dev/null instead")
+        sys.exit(ExitCode.ERROR)
     try:
         _register_only(requested_command(sys.argv[1:]))
         app()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-_PARTIAL = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+_PARTIAL = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", re.ASCII)  # ASCII: "２０２０" is no date
 FORMAT_HINT = "use YYYY, YYYY-MM or YYYY-MM-DD"
 _DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 

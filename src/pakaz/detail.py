@@ -8,7 +8,7 @@ from typing import Any
 from pakaz.kb import KB
 from pakaz.model import Record, Source
 from pakaz.query import citing, collection_of
-from pakaz.render import Format, Listing, Style, _console, _text, display, render, to_row
+from pakaz.render import Format, Listing, Style, _console, _text, display, json_safe, render, to_row, yaml_text
 
 
 def detail_row(kb: KB, record: Record) -> dict[str, Any]:
@@ -41,13 +41,11 @@ def citation_line(source: Source) -> str:
 def render_detail(kb: KB, record: Record, fmt: Format, style: Style) -> str:
     row = detail_row(kb, record)
     if fmt is Format.json:
-        return json.dumps(row, ensure_ascii=False, indent=2) + "\n"
+        return json_safe(json.dumps(row, ensure_ascii=False, indent=2)) + "\n"
     if fmt is Format.jsonl:
-        return json.dumps(row, ensure_ascii=False) + "\n"
+        return json_safe(json.dumps(row, ensure_ascii=False)) + "\n"
     if fmt is Format.yaml:
-        import yaml
-
-        return str(yaml.safe_dump(row, allow_unicode=True, sort_keys=False, width=1000))
+        return yaml_text(row)
     if fmt is not Format.table:
         flat = [{"field": k, "value": v if not isinstance(v, list) or not v or not isinstance(v[0], dict) else [d["id"] for d in v]} for k, v in row.items()]
         return render(Listing("record", flat, ("field", "value"), ("field", "value")), fmt)

@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum
 from typing import NamedTuple
+
+# What must not reach a terminal raw from a message: C0 controls (tab and newline too,
+# since a message is one line), DEL and C1 controls (ESC and CSI start terminal commands),
+# and the characters that reorder or break a line on screen (bidi marks, embeddings,
+# overrides and isolates; line and paragraph separators).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """`text` with every control or bidi character written as an escape (`\\x1b`, `\\u202e`): safe on one line."""
+    return _UNSAFE.sub(_escape, text)
 
 
 class ExitCode(IntEnum):
@@ -39,7 +56,9 @@ class Problem(NamedTuple):
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+        # File names and messages can quote KB text: never let it drive the terminal.
+        text = f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+        return printable(text)
 
 
 class KBError(PakazError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import difflib
+import math
 import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -27,7 +27,9 @@ COUNTRIES = ("PAK", "AZE", "PAK-AZE")
 ERRATUM_STATUS = ("contradicted", "unsupported", "misattributed", "imprecise", "disputed")
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
-_NUMBER = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?")
+# re.ASCII: `\d` must not match other scripts' digits ("١٢٣"), which int() would silently convert.
+_NUMBER = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?", re.ASCII)
+_MAX_NUMBER_CHARS = 100  # far beyond any real figure; int() of thousands of digits is slow or refused
 _URL = re.compile(r"https?://[^\s/$.?#][^\s]*")
 _LANG = re.compile(r"[a-z]{2,3}")
 
@@ -133,7 +135,12 @@ def _describe(raw: Any) -> str:
         return "a list"
     if isinstance(raw, dict):
         return "a mapping"
-    return "empty" if raw is None else f"'{raw}'"
+    return "empty" if raw is None else f"'{_clip(raw)}'"
+
+
+def _clip(text: str, width: int = 60) -> str:
+    """`text` shortened for quoting in a one-line message."""
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def text(raw: Any) -> Any:
@@ -156,7 +163,7 @@ def slug(raw: Any) -> Any:
 
 
 def date(raw: Any) -> Any:
-    if not isinstance(raw, str):
+    if not isinstance(raw, str) or len(raw) > 10:
         return Invalid(f"expected a date (YYYY, YYYY-MM or YYYY-MM-DD), found {_describe(raw)}")
     why = check_partial(raw)
     return Invalid(why) if why else raw
@@ -175,15 +182,25 @@ def language(raw: Any) -> Any:
 
 
 def year(raw: Any) -> Any:
-    if isinstance(raw, str) and re.fullmatch(r"[12]\d{3}", raw):
+    if isinstance(raw, str) and re.fullmatch(r"[12][0-9]{3}", raw):
         return int(raw)
     return Invalid(f"expected a four-digit year, found {_describe(raw)}")
 
 
 def number(raw: Any) -> Any:
+    if isinstance(raw, str) and len(raw) > _MAX_NUMBER_CHARS:
+        return Invalid(f"a number of {len(raw)} characters is too long; write at most {_MAX_NUMBER_CHARS}")
     if isinstance(raw, str) and _NUMBER.fullmatch(raw):
-        return float(raw) if ("." in raw or "e" in raw or "E" in raw) else int(raw)
-    if isinstance(raw, str) and re.fullmatch(r"-?0\d+(\.\d+)?", raw):
+        if not ("." in raw or "e" in raw or "E" in raw):
+            return int(raw)
+        value = float(raw)
+        # Never store something other than what the author wrote: 1e999 is not infinity, 1e-999 not 0.
+        if not math.isfinite(value):
+            return Invalid(f"'{raw}' is too large for a number; check the exponent")
+        if value == 0 and raw.split("e")[0].split("E")[0].strip("-0."):
+            return Invalid(f"'{raw}' is too small to be told apart from 0; check the exponent")
+        return value
+    if isinstance(raw, str) and re.fullmatch(r"-?0[0-9]+(\.[0-9]+)?", raw):
         return Invalid(f"'{raw}' has a leading zero, which YAML 1.1 reads as octal; write it without")
     return Invalid(f"expected a plain number like 72356176470.59, found {_describe(raw)}")
 
@@ -218,8 +235,10 @@ def list_of(item: Rule, *, nonempty: bool = False) -> Rule:
 
 def suggest(raw: Any, choices: Any) -> str:
     """A ' (did you mean ...?)' suffix, or nothing."""
-    if not isinstance(raw, str):
+    if not isinstance(raw, str) or len(raw) > 200:  # a long value is no typo, and costs time to compare
         return ""
+    import difflib  # only on the error path: it costs startup time
+
     close = difflib.get_close_matches(raw.lower(), list(choices), n=3, cutoff=0.6)
     if not close:
         return ""
@@ -291,7 +310,7 @@ def parse_record(collection: str, raw: Any, file: str, line: int) -> tuple[Any, 
     for key in raw:
         if key not in names:
             hint = suggest(key, names)
-            problems.append(Problem(file, key_lines.get(key, line), f"unknown field '{key}'{hint}"))
+            problems.append(Problem(file, key_lines.get(key, line), f"unknown field '{_clip(key)}'{hint}"))
     values: dict[str, Any] = {}
     for f in fields:
         here = key_lines.get(f.name, line)
@@ -324,7 +343,7 @@ def parse_meta(raw: Any, file: str) -> tuple[Meta | None, list[Problem]]:
     problems = []
     for key in raw:
         if key not in Meta._fields:
-            problems.append(Problem(file, key_lines.get(key, 1), f"unknown field '{key}'{suggest(key, Meta._fields)}"))
+            problems.append(Problem(file, key_lines.get(key, 1), f"unknown field '{_clip(key)}'{suggest(key, Meta._fields)}"))
     values: dict[str, Any] = {}
     for name, rule, required in (("version", line, True), ("date", date, True), ("title", line, True), ("licence", line, False)):
         if raw.get(name) is None:

@@ -9,7 +9,7 @@ from typing import Any
 from pakaz.kb import KB
 from pakaz.model import Event, Indicator
 from pakaz.query import timeline, verification_counts
-from pakaz.render import Format, Style, _console, _text, human_number
+from pakaz.render import Format, Style, _console, _text, human_number, json_safe, visible, yaml_text
 
 MILESTONE_TYPES = ("recognition", "diplomatic-relations")
 HEADLINE_INDICATORS = ("gdp", "trade-turnover", "tourist-arrivals")
@@ -61,11 +61,9 @@ def _when(e: dict[str, Any]) -> str:
 
 def render_overview(data: dict[str, Any], fmt: Format, style: Style) -> str:
     if fmt is Format.json or fmt is Format.jsonl:
-        return json.dumps(data, ensure_ascii=False, indent=None if fmt is Format.jsonl else 2) + "\n"
+        return json_safe(json.dumps(data, ensure_ascii=False, indent=None if fmt is Format.jsonl else 2)) + "\n"
     if fmt is Format.yaml:
-        import yaml
-
-        return str(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000))
+        return yaml_text(data)
     lines = _sections(data)
     if fmt is Format.table:
         console = _console(style)
@@ -78,7 +76,7 @@ def render_overview(data: dict[str, Any], fmt: Format, style: Style) -> str:
     out = []
     for heading, body in lines:  # markdown and the other text formats
         out.append(f"## {heading}\n")
-        out.extend(f"- {line.strip()}" for line in body)
+        out.extend(f"- {visible(line.strip())}" for line in body)
         out.append("")
     return "\n".join(out) + "\n"
 

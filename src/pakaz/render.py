@@ -41,6 +41,7 @@ class Listing(NamedTuple):
     table_columns: tuple[str, ...]
     title: str = ""
     fields: tuple[str, ...] = ()  # every key a row can have, so that --fields is checked even with no rows
+    fit: bool = True  # drop table columns on a narrow terminal; never the ones picked with --fields
 
 
 class Style(NamedTuple):
@@ -52,7 +53,7 @@ class Style(NamedTuple):
 
 def to_row(record: Any, **extra: Any) -> dict[str, Any]:
     """A record as a plain dict of its KB fields (tuples become lists), plus `extra` keys."""
-    row = {k: list(v) if isinstance(v, tuple) else v for k, v in record._asdict().items()}
+    row = {k: list(v) if type(v) is tuple else v for k, v in zip(record._fields, record)}
     row.update(extra)
     return row
 
@@ -69,13 +70,33 @@ def select(listing: Listing, fields: Sequence[str] | None) -> Listing:
                 f"Invalid value for '--fields': unknown field '{field}'{suggest(field, known)}. Valid: {', '.join(known)}"
             )
     rows = [{f: row.get(f) for f in fields} for row in listing.rows]
-    return listing._replace(rows=rows, columns=tuple(fields), table_columns=tuple(fields))
+    return listing._replace(rows=rows, columns=tuple(fields), table_columns=tuple(fields), fit=False)
 
 
 # --- machine formats ------------------------------------------------------------------
 
 _TSV_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# CSV quotes tab, CR and LF (they round-trip); every other control is shown as in tsv.
+_CSV_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# json.dumps escapes only C0 controls; C1 controls (CSI, OSC) drive terminals too, and bidi marks
+# reorder what the screen shows. Escaped as \uXXXX they still decode to the same text.
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def json_safe(text: str) -> str:
+    """JSON text with the characters that drive or reorder a terminal written as \\u escapes."""
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def yaml_text(data: Any) -> str:
+    """`data` as YAML; all-ASCII with escapes if its text holds bidi marks, which would reorder lines."""
+    import yaml
+
+    text = str(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000))
+    if _JSON_UNSAFE.search(text):
+        text = str(yaml.safe_dump(data, allow_unicode=False, sort_keys=False, width=1000))
+    return text
 
 
 def _plain(value: Any) -> str:
@@ -90,9 +111,13 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
+def _escape(m: re.Match[str]) -> str:
+    return f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
+
+
 def visible(text: str) -> str:
     """Show control and bidirectional-override characters as escapes instead of obeying them."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
+    return _CONTROL.sub(_escape, text)
 
 
 def _tsv_cell(value: Any) -> str:
@@ -119,28 +144,27 @@ def render_csv(listing: Listing, header: bool = True) -> str:
     if header:
         writer.writerow(listing.columns)
     for row in listing.rows:
-        writer.writerow([_plain(row.get(c)) for c in listing.columns])
+        writer.writerow([_CSV_CONTROL.sub(_escape, _plain(row.get(c))) for c in listing.columns])
     return out.getvalue()
 
 
 def render_json(listing: Listing, header: bool = True) -> str:
     import json
 
-    return json.dumps(listing.rows, ensure_ascii=False, indent=2) + "\n"
+    return json_safe(json.dumps(listing.rows, ensure_ascii=False, indent=2)) + "\n"
 
 
 def render_jsonl(listing: Listing, header: bool = True) -> str:
     import json
 
-    return "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in listing.rows)
+    encode = json.JSONEncoder(ensure_ascii=False).encode  # one encoder: json.dumps(**options) builds one per call
+    return json_safe("".join([encode(row) + "\n" for row in listing.rows]))
 
 
 def render_yaml(listing: Listing, header: bool = True) -> str:
-    import yaml
-
     if not listing.rows:
         return "[]\n"
-    return str(yaml.safe_dump(listing.rows, allow_unicode=True, sort_keys=False, width=1000))
+    return yaml_text(listing.rows)
 
 
 def _md_cell(value: Any) -> str:
@@ -258,7 +282,9 @@ def render_table(listing: Listing, style: Style) -> str:
 
     if not listing.rows:
         return ""
-    columns = _fit(list(listing.table_columns), listing.rows, style.width)
+    columns = list(listing.table_columns)
+    if listing.fit:
+        columns = _fit(columns, listing.rows, style.width)
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title=listing.title or None, title_justify="left")
     for column in columns:
         header = _HEADERS.get(column, column)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
 # Letters that Unicode does not decompose into a base letter plus an accent.
 _EXTRA = str.maketrans({"ə": "e", "Ə": "e", "ı": "i", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "æ": "ae", "œ": "oe"})
@@ -19,3 +20,35 @@ def fold(text: str) -> str:
 def words(text: str) -> list[str]:
     """The folded words of a query; matching is plain substring, never a pattern."""
     return fold(text).split()
+
+
+# References to other records are not text to search in.
+_NOT_SEARCHED = frozenset({"sources", "records", "event", "verification"})
+_SEARCHED_FIELDS: dict[type, tuple[int, ...]] = {}
+
+
+def searchable_text(record: Any) -> str:
+    """The text of a record that `--query` and `search` look in: its words, not its references."""
+    cls = type(record)
+    positions = _SEARCHED_FIELDS.get(cls)
+    if positions is None:
+        positions = _SEARCHED_FIELDS[cls] = tuple(i for i, n in enumerate(cls._fields) if n not in _NOT_SEARCHED)
+    parts: list[str] = []
+    for i in positions:
+        value = record[i]
+        if type(value) is str:
+            parts.append(value)
+        elif type(value) is tuple:
+            parts.extend(value)
+    return "\n".join(parts)
+
+
+def folded_texts(kb: Any, collection: str) -> list[str]:
+    """The folded searchable text of each record of a collection, from the KB's cache when it has it."""
+    stored = kb.folded.get(collection) if kb.folded else None
+    if stored is not None:
+        return stored.split(FOLDED_SEPARATOR) if stored else []
+    return [fold(searchable_text(r)) for r in getattr(kb, collection)]
+
+
+FOLDED_SEPARATOR = "\x1e"

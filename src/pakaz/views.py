@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pakaz.model import Agreement, Erratum, Event, Indicator, Source
+from pakaz.model import Agreement, Erratum, Event, Indicator, Sector, Source
 from pakaz.query import Hit, SectorUsage
 from pakaz.render import Listing, to_row
 
@@ -19,6 +19,7 @@ def events(records: Sequence[Event]) -> Listing:
         [to_row(r) for r in records],
         EVENT_COLUMNS,
         ("date", "title", "type", "sectors", "verification", "id"),
+        fields=Event._fields,
     )
 
 
@@ -28,6 +29,7 @@ def agreements(records: Sequence[Agreement]) -> Listing:
         [to_row(r) for r in records],
         AGREEMENT_COLUMNS,
         ("date", "type", "title", "sectors", "verification", "id"),
+        fields=Agreement._fields,
     )
 
 
@@ -37,6 +39,7 @@ def indicators(records: Sequence[Indicator]) -> Listing:
         [to_row(r) for r in records],
         INDICATOR_COLUMNS,
         ("label", "country", "year", "period", "value", "verification", "id"),
+        fields=Indicator._fields,
     )
 
 
@@ -55,7 +58,8 @@ def hits(found: Sequence[Hit]) -> Listing:
                 "score": hit.score,
             }
         )
-    return Listing("results", rows, ("collection", "id", "date", "title", "verification", "score"), ("collection", "date", "title", "verification", "id"))
+    columns = ("collection", "id", "date", "title", "verification", "score")
+    return Listing("results", rows, columns, ("collection", "date", "title", "verification", "id"), fields=columns)
 
 
 def sources(usage: Sequence[tuple[Source, int]]) -> Listing:
@@ -65,12 +69,14 @@ def sources(usage: Sequence[tuple[Source, int]]) -> Listing:
         rows,
         ("id", "kind", "publisher", "title", "published", "url", "cited_by"),
         ("id", "publisher", "title", "published", "cited_by"),
+        fields=(*Source._fields, "cited_by"),
     )
 
 
 def sectors(usage: Sequence[SectorUsage]) -> Listing:
     rows = [to_row(u.sector, events=u.events, agreements=u.agreements) for u in usage]
-    return Listing("sectors", rows, ("id", "label", "aliases", "events", "agreements"), ("id", "label", "aliases", "events", "agreements"))
+    columns = ("id", "label", "aliases", "events", "agreements")
+    return Listing("sectors", rows, columns, columns, fields=(*Sector._fields, "events", "agreements"))
 
 
 def errata(records: Sequence[Erratum]) -> Listing:
@@ -79,4 +85,5 @@ def errata(records: Sequence[Erratum]) -> Listing:
         [to_row(r) for r in records],
         ("id", "status", "claim", "finding", "records", "sources"),
         ("status", "claim", "finding", "records"),
+        fields=Erratum._fields,
     )

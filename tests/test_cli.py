@@ -1,0 +1,561 @@
+"""Commands through CliRunner: the output contract of every listing, exit codes, messages, help, completion."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+import yaml
+from typer.main import get_command
+from typer.testing import Result
+
+from conftest import FIXTURES, MINI
+from pakaz import cli as pakaz_cli
+
+Cli = Callable[..., Result]
+
+# Every listing command, with arguments that give rows on the mini KB.
+LISTINGS: dict[str, tuple[str, ...]] = {
+    "timeline": ("timeline",),
+    "agreements": ("agreements",),
+    "indicators": ("indicators",),
+    "search": ("search", "visit"),
+    "sources": ("sources",),
+    "sectors": ("sectors",),
+    "errata": ("errata",),
+}
+# The same commands with a filter that matches nothing (None: the command has no filter).
+EMPTY: dict[str, tuple[str, ...] | None] = {
+    "timeline": ("timeline", "--since", "2090"),
+    "agreements": ("agreements", "--since", "2090"),
+    "indicators": ("indicators", "--year", "2090"),
+    "search": ("search", "nothing-matches-this"),
+    "sources": None,
+    "sectors": None,
+    "errata": None,
+}
+FORMATS = ("table", "tsv", "csv", "json", "jsonl", "yaml", "markdown")
+# Two fields every listing has, in an order that is not the default one.
+PICK = {
+    "timeline": ("title", "id"),
+    "agreements": ("title", "id"),
+    "indicators": ("value", "id"),
+    "search": ("title", "collection"),
+    "sources": ("title", "id"),
+    "sectors": ("label", "id"),
+    "errata": ("claim", "id"),
+}
+TABLE = {"COLUMNS": "100"}
+
+
+def parse(fmt: str, text: str, header: bool = True) -> list[dict[str, Any]]:
+    """Read a machine format back into rows with a real parser."""
+    if fmt == "json":
+        data = json.loads(text)
+        assert isinstance(data, list)
+        return data
+    if fmt == "jsonl":
+        return [json.loads(line) for line in text.splitlines()]
+    if fmt == "yaml":
+        data = yaml.safe_load(text)
+        assert isinstance(data, list)
+        return data
+    if fmt == "csv":
+        return list(csv.DictReader(io.StringIO(text, newline="")))
+    if fmt == "tsv":
+        lines = text.splitlines()
+        names = lines[0].split("\t")
+        assert all(len(line.split("\t")) == len(names) for line in lines)
+        return [dict(zip(names, line.split("\t"), strict=True)) for line in lines[1:]]
+    raise AssertionError(fmt)
+
+
+# --- every format × every listing command ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("command", LISTINGS)
+def test_every_listing_renders_in_every_format(cli: Cli, command: str, fmt: str) -> None:
+    result = cli(*LISTINGS[command], "--format", fmt, env=TABLE)
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.strip()
+    if fmt in ("json", "jsonl", "yaml", "csv", "tsv"):
+        rows = parse(fmt, result.stdout)
+        assert len(rows) >= 1
+        assert all("id" in row for row in rows)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("command", LISTINGS)
+def test_fields_pick_and_order_columns_in_every_format(cli: Cli, command: str, fmt: str) -> None:
+    fields = PICK[command]
+    result = cli(*LISTINGS[command], "--format", fmt, "--fields", ",".join(fields), env=TABLE)
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    if fmt == "table":
+        assert out.splitlines()[0].split() == list(fields)
+    elif fmt == "markdown":
+        assert out.splitlines()[0] == "| " + " | ".join(fields) + " |"
+    else:
+        assert all(list(row) == list(fields) for row in parse(fmt, out))
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("command", LISTINGS)
+def test_no_ansi_escape_unless_a_coloured_table(cli: Cli, command: str, fmt: str) -> None:
+    result = cli("--color", "always", *LISTINGS[command], "--format", fmt, env={"FORCE_COLOR": "1", **TABLE})
+    assert result.exit_code == 0
+    assert ("\x1b" in result.stdout) == (fmt == "table")
+
+
+@pytest.mark.parametrize("command", LISTINGS)
+def test_unknown_field_is_a_usage_error_with_suggestion(cli: Cli, command: str) -> None:
+    result = cli(*LISTINGS[command], "--fields", "id,idd")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "unknown field 'idd' (did you mean 'id'?)" in result.stderr
+
+
+@pytest.mark.parametrize("command", [c for c, args in EMPTY.items() if args])
+def test_unknown_field_is_refused_even_when_nothing_matches(cli: Cli, command: str) -> None:
+    result = cli(*EMPTY[command] or (), "--fields", "id,idd")  # type: ignore[misc]
+    assert result.exit_code == 2
+    assert "unknown field 'idd'" in result.stderr
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("command", [c for c, args in EMPTY.items() if args])
+def test_empty_result_prints_nothing_but_json_and_yaml_print_an_empty_list(cli: Cli, command: str, fmt: str) -> None:
+    args = EMPTY[command]
+    assert args is not None
+    result = cli(*args, "--format", fmt)
+    assert result.exit_code == 0
+    assert result.stdout == ("[]\n" if fmt in ("json", "yaml") else "")
+    assert result.stderr == ""  # not a terminal: no note
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("command", LISTINGS)
+def test_every_listing_of_an_empty_kb(cli: Cli, command: str, fmt: str) -> None:
+    args = LISTINGS[command]
+    result = cli(*args, "--format", fmt, "--fields", "id", data=FIXTURES / "empty")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == ("[]\n" if fmt in ("json", "yaml") else "")
+
+
+def test_empty_result_in_auto_format_prints_nothing(cli: Cli) -> None:
+    result = cli("timeline", "--since", "2090")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_limit_zero_is_an_empty_result(cli: Cli) -> None:
+    assert cli("timeline", "--limit", "0", "-f", "json").stdout == "[]\n"
+
+
+# --- the output contract in detail ------------------------------------------------------------------------
+
+
+def test_auto_is_tsv_when_not_a_terminal(cli: Cli) -> None:
+    assert cli("agreements").stdout == cli("agreements", "--format", "tsv").stdout
+    assert (
+        cli("agreements").stdout.splitlines()[0]
+        == "id\tdate\ttype\ttitle\tsectors\tparties\tstatus\tverification\tsources"
+    )
+
+
+def test_explicit_format_wins_over_auto(cli: Cli) -> None:
+    out = cli("agreements", "-f", "table", env=TABLE).stdout
+    assert out.splitlines()[0].split() == ["date", "type", "title", "sectors", "checked", "id"]
+
+
+@pytest.mark.parametrize("fmt", ["tsv", "csv", "markdown"])
+def test_no_header_drops_the_header(cli: Cli, fmt: str) -> None:
+    with_header = cli("agreements", "-f", fmt).stdout.splitlines()
+    without = cli("agreements", "-f", fmt, "--no-header").stdout.splitlines()
+    assert without == with_header[len(with_header) - 2 :]
+    assert without[0].lstrip("| ").startswith("defence-mou")
+
+
+def test_keys_are_the_kb_field_names_in_every_format(cli: Cli) -> None:
+    tsv_columns = cli("timeline", "-f", "tsv").stdout.splitlines()[0].split("\t")
+    json_keys = list(json.loads(cli("timeline", "-f", "json").stdout)[0])
+    assert json_keys == [
+        "id", "date", "end_date", "type", "title", "summary", "sectors", "actors", "place", "sources",
+        "verification", "notes",
+    ]  # fmt: skip
+    assert set(tsv_columns) <= set(json_keys)
+    assert list(yaml.safe_load(cli("timeline", "-f", "yaml").stdout)[0]) == json_keys
+    assert list(json.loads(cli("timeline", "-f", "jsonl").stdout.splitlines()[0])) == json_keys
+
+
+def test_json_types(cli: Cli) -> None:
+    events = json.loads(cli("timeline", "-f", "json").stdout)
+    assert [e["date"] for e in events] == ["1995", "1995-03-01", "1995-07-02", "2024-07-11", None]
+    assert events[2]["sources"] == ["article", "gov-record"]
+    indicators = json.loads(cli("indicators", "-f", "json").stdout)
+    assert all(isinstance(i["value"], (int, float)) and not isinstance(i["value"], bool) for i in indicators)
+    assert indicators[0]["value"] == 78810000000
+
+
+def test_lists_are_joined_by_semicolons_and_nothing_is_truncated(cli: Cli) -> None:
+    rows = parse("tsv", cli("timeline", "--fields", "id,sectors,sources,summary").stdout)
+    july = next(r for r in rows if r["id"] == "july-event")
+    assert july == {
+        "id": "july-event",
+        "sectors": "diplomacy;trade",
+        "sources": "article;gov-record",
+        "summary": "Text with [citation needed] brackets.",
+    }
+    rows = parse("csv", cli("agreements", "-f", "csv").stdout)
+    assert rows[1]["parties"] == "Buyer Ltd;Seller Co"
+
+
+def test_values_with_tabs_and_newlines_stay_on_their_line(cli: Cli, kb_variant: Callable[..., Path]) -> None:
+    kb = kb_variant(
+        {"events.yaml": [("summary: In March.", 'summary: "In\\tMarch.\\nSecond line,\\r\\n\\"third\\"."')]}
+    )
+    tsv = cli("timeline", "--fields", "id,summary", "--no-header", data=kb).stdout
+    assert 'march-event\tIn\\tMarch.\\nSecond line,\\r\\n"third".\n' in tsv
+    assert len(tsv.splitlines()) == 5
+    # Result.stdout turns CRLF into LF; the bytes are what was written.
+    rows = parse("csv", cli("timeline", "--fields", "id,summary", "-f", "csv", data=kb).stdout_bytes.decode())
+    assert rows[1] == {"id": "march-event", "summary": 'In\tMarch.\nSecond line,\r\n"third".'}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_kb_text_is_printed_as_written(cli: Cli, fmt: str) -> None:
+    result = cli("timeline", "-q", "citation", "--fields", "id,summary", "-f", fmt, env=TABLE)
+    assert "Text with [citation needed] brackets." in result.stdout
+
+
+def test_show_prints_kb_text_as_written(cli: Cli) -> None:
+    assert "Text with [citation needed] brackets." in cli("show", "july-event", "-f", "table", env=TABLE).stdout
+
+
+# --- colour ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("options", "env", "coloured"),
+    [
+        ((), {}, False),  # not a terminal
+        (("--color", "always"), {}, True),
+        (("--color", "never"), {"FORCE_COLOR": "1"}, False),
+        ((), {"FORCE_COLOR": "1"}, True),
+        ((), {"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),
+        (("--color", "auto"), {"NO_COLOR": "1"}, False),
+    ],
+)
+def test_colour_of_tables(cli: Cli, options: tuple[str, ...], env: dict[str, str], coloured: bool) -> None:
+    result = cli(*options, "agreements", "-f", "table", env={**env, **TABLE})
+    assert result.exit_code == 0
+    assert ("\x1b[" in result.stdout) == coloured
+
+
+def test_force_color_does_not_turn_a_pipe_into_a_table(cli: Cli) -> None:
+    result = cli("agreements", env={"FORCE_COLOR": "1"})
+    assert result.stdout.startswith("id\tdate\t")
+    assert "\x1b" not in result.stdout
+
+
+def test_bad_color_value_is_a_usage_error(cli: Cli) -> None:
+    assert cli("--color", "sometimes", "timeline").exit_code == 2
+
+
+# --- filters on the command line ----------------------------------------------------------------------------
+
+
+def ids_of(result: Result) -> list[str]:
+    assert result.exit_code == 0, result.stderr
+    return [row["id"] for row in json.loads(result.stdout)]
+
+
+def test_timeline_options(cli: Cli) -> None:
+    assert ids_of(cli("timeline", "--since", "1995-06", "-f", "json")) == ["year-event", "july-event", "energy-visit"]
+    assert ids_of(cli("timeline", "--since", "1995", "--until", "1995-06", "-f", "json")) == [
+        "year-event",
+        "march-event",
+    ]
+    assert ids_of(cli("timeline", "--sector", "defense", "-f", "json")) == ["undated-event"]
+    assert ids_of(cli("timeline", "-s", "trade", "-s", "Military", "-f", "json")) == ["july-event", "undated-event"]
+    assert ids_of(cli("timeline", "--query", "turkiye", "-f", "json")) == ["year-event"]
+    assert ids_of(cli("timeline", "--reverse", "--limit", "2", "-f", "json")) == ["energy-visit", "july-event"]
+    assert ids_of(cli("timeline", "--verification", "corrected", "-f", "json")) == ["energy-visit"]
+
+
+def test_agreements_options(cli: Cli) -> None:
+    assert ids_of(cli("agreements", "--type", "mou", "-f", "json")) == ["defence-mou"]
+    assert ids_of(cli("agreements", "--sector", "gas", "-f", "json")) == ["lng-deal"]
+    assert ids_of(cli("agreements", "--since", "2017", "-f", "json")) == ["lng-deal"]
+    assert ids_of(cli("agreements", "--until", "2016", "-f", "json")) == ["defence-mou"]
+    assert ids_of(cli("agreements", "--query", "cargo", "-f", "json")) == ["lng-deal"]
+    assert ids_of(cli("agreements", "--limit", "1", "-f", "json")) == ["defence-mou"]
+
+
+@pytest.mark.parametrize("country", ["PAK", "PK", "pakistan", "Pakistan"])
+def test_indicators_country_names(cli: Cli, country: str) -> None:
+    assert ids_of(cli("indicators", "--country", country, "-f", "json")) == ["gdp-pak-2023", "ict-share-pak-2019"]
+
+
+def test_indicators_options(cli: Cli) -> None:
+    assert ids_of(cli("indicators", "--country", "AZE", "--year", "2023", "-f", "json")) == ["gdp-aze-2023"]
+    assert ids_of(cli("indicators", "--name", "gdp", "--since", "2023", "-f", "json")) == [
+        "gdp-aze-2023",
+        "gdp-pak-2023",
+    ]
+    assert ids_of(cli("indicators", "--until", "2019", "-f", "json")) == ["ict-share-pak-2019"]
+
+
+def test_indicators_chart(cli: Cli) -> None:
+    result = cli("indicators", "--name", "gdp", "--chart", env={"COLUMNS": "60"})
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == [
+        "GDP (current US$) (gdp)",
+        "AZE 2022 ████████▉ $78.81 bn",
+        "AZE 2023 ████████▏ $72.36 bn",
+        "PAK 2023 ██████████████████████████████████████ $338.37 bn",
+        "",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "value", "closest"),
+    [
+        (("timeline", "--sector", "enrgy"), "enrgy", "energy"),
+        (("agreements", "--sector", "defnce"), "defnce", "defence"),
+        (("agreements", "--type", "memo"), "memo", "mou"),
+        (("indicators", "--country", "AZR"), "AZR", "AZE"),
+        (("indicators", "--name", "gpd"), "gpd", "gdp"),
+    ],
+)
+def test_unknown_value_exits_2_with_suggestion_and_choices(
+    cli: Cli, args: tuple[str, ...], value: str, closest: str
+) -> None:
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    message = result.stderr
+    assert message.startswith("Error: Invalid value for ")
+    assert f"'{value}'" in message
+    match = re.search(r"did you mean '([^']+)'", message, re.IGNORECASE)
+    assert match and match.group(1) == closest
+    assert "Valid: " in message and closest in message.split("Valid: ")[1]
+
+
+def test_unknown_sector_lists_every_sector(cli: Cli) -> None:
+    assert cli("timeline", "--sector", "space").stderr == (
+        "Error: Invalid value for '--sector': unknown sector 'space'. Valid: defence, diplomacy, energy, trade\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "named"),
+    [
+        ("2024-13", None, "2024-13"),
+        ("2024-02-30", None, "2024-02-30"),
+        ("yesterday", None, "yesterday"),
+        (None, "2023-02-29", "2023-02-29"),
+        ("2024", "2023", "--since 2024"),
+    ],
+)
+@pytest.mark.parametrize("command", ["timeline", "agreements", "indicators"])
+def test_invalid_dates_exit_2(cli: Cli, command: str, since: str | None, until: str | None, named: str) -> None:
+    args = [command] + (["--since", since] if since else []) + (["--until", until] if until else [])
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: ") and named in result.stderr
+
+
+# --- show, sources ID, sectors, errata, search, cite, overview ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "record_id", ["july-event", "lng-deal", "gdp-pak-2023", "erratum-gdp-unit", "gov-record", "energy"]
+)
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_show_any_record_in_any_format(cli: Cli, record_id: str, fmt: str) -> None:
+    result = cli("show", record_id, "-f", fmt, env=TABLE)
+    assert result.exit_code == 0
+    assert record_id in result.stdout
+    if fmt in ("json", "yaml"):
+        data = json.loads(result.stdout) if fmt == "json" else yaml.safe_load(result.stdout)
+        assert data["id"] == record_id
+
+
+def test_show_unknown_id_suggests_the_closest(cli: Cli) -> None:
+    result = cli("show", "gdp-pak-2032")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: No record with id 'gdp-pak-2032'. Did you mean 'gdp-pak-2023'")
+
+
+def test_sources_lists_cited_by_counts(cli: Cli) -> None:
+    rows = parse("tsv", cli("sources").stdout)
+    assert [(r["id"], r["cited_by"]) for r in rows] == [("article", "5"), ("gov-record", "7"), ("news-report", "2")]
+    assert json.loads(cli("sources", "-f", "json").stdout)[1]["cited_by"] == 7
+
+
+def test_sources_id_shows_the_source_and_what_cites_it(cli: Cli) -> None:
+    out = cli("sources", "news-report", "-f", "table", env=TABLE).stdout
+    assert "A news report: with a colon" in out
+    assert "Cited by 2 records:" in out
+    assert "energy-visit" in out and "lng-deal" in out
+    data = json.loads(cli("sources", "news-report", "-f", "json").stdout)
+    assert [c["id"] for c in data["cited_by"]] == ["energy-visit", "lng-deal"]
+
+
+def test_sources_id_of_something_else(cli: Cli) -> None:
+    result = cli("sources", "july-event")
+    assert result.exit_code == 1
+    assert "not a source" in result.stderr
+
+
+def test_sectors_show_aliases_and_counts(cli: Cli) -> None:
+    rows = json.loads(cli("sectors", "-f", "json").stdout)
+    assert [(r["id"], r["aliases"], r["events"], r["agreements"]) for r in rows] == [
+        ("diplomacy", ["diplomatic"], 4, 0),
+        ("energy", ["oil", "gas"], 1, 1),
+        ("defence", ["defense", "military"], 1, 1),
+        ("trade", [], 1, 0),
+    ]
+
+
+def test_errata(cli: Cli) -> None:
+    [row] = json.loads(cli("errata", "-f", "json").stdout)
+    assert row["id"] == "erratum-gdp-unit"
+    assert row["records"] == ["gdp-pak-2023", "energy-visit"]
+    assert row["status"] == "contradicted"
+
+
+def test_search_shows_the_collection_and_best_first(cli: Cli) -> None:
+    rows = json.loads(cli("search", "visit", "-f", "json").stdout)
+    assert [(r["collection"], r["id"]) for r in rows] == [("events", "energy-visit"), ("events", "year-event")]
+    rows = json.loads(cli("search", "military", "-f", "json").stdout)
+    assert {r["collection"] for r in rows} == {"sectors", "agreements"}
+
+
+@pytest.mark.parametrize("text", ["turkiye", "TURKIYE", "Türkiye", "türkiye 1995"])
+def test_search_ignores_case_and_accents(cli: Cli, text: str) -> None:
+    assert ids_of(cli("search", text, "-f", "json")) == ["year-event"]
+
+
+def test_search_needs_every_word(cli: Cli) -> None:
+    assert ids_of(cli("search", "visit türkiye", "-f", "json")) == ["year-event"]
+    assert ids_of(cli("search", "visit mars", "-f", "json")) == []
+
+
+def test_cite_styles(cli: Cli) -> None:
+    text = cli("cite", "lng-deal")
+    assert text.exit_code == 0
+    assert text.stdout == "Example News. “A news report: with a colon”. 2020. https://news.example.com/report?id=1.\n"
+    items = json.loads(cli("cite", "gdp-pak-2023", "--style", "csl-json").stdout)
+    assert [(i["id"], i["URL"], i["issued"]) for i in items] == [
+        ("gov-record", "https://example.org/record", {"date-parts": [[2024, 7, 12]]})
+    ]
+    bib = cli("cite", "july-event", "--style", "bibtex").stdout
+    assert bib.count("@misc{") == 2
+    assert bib.startswith("@misc{article,\n") and "\n@misc{gov-record,\n" in bib
+
+
+def test_cite_unknown_id_and_bad_style(cli: Cli) -> None:
+    assert cli("cite", "nope").exit_code == 1
+    assert cli("cite", "lng-deal", "--style", "apa").exit_code == 2
+
+
+def test_overview(cli: Cli) -> None:
+    table = cli("overview", env=TABLE)
+    assert table.exit_code == 0
+    assert table.stdout.startswith("Pakistan–Azerbaijan relations\n")
+    data = json.loads(cli("overview", "-f", "json").stdout)
+    assert data["kb"]["version"] == "0.9.0"
+    assert yaml.safe_load(cli("overview", "-f", "yaml").stdout) == data
+    assert cli("overview", "-f", "markdown").stdout.startswith("## Pakistan–Azerbaijan relations\n")
+
+
+# --- help ----------------------------------------------------------------------------------------------------------
+
+
+COMMANDS = sorted(get_command(pakaz_cli.app).commands)  # type: ignore[attr-defined]
+
+
+def test_every_command_is_covered() -> None:
+    # A new command must be added here, and get tests of its own (the help test below covers it already).
+    assert sorted([*LISTINGS, "show", "cite", "overview", "validate", "export"]) == COMMANDS
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help_with_an_example(cli: Cli, command: str) -> None:
+    result = cli(command, "--help", data=None, env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert f"pakaz {command}" in result.stdout
+    assert "Example" in result.stdout
+
+
+def test_main_help_documents_exit_codes(cli: Cli) -> None:
+    result = cli("--help", data=None, env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert "Exit codes: 0 success (also an empty result), 1 data problem or not found, 2 usage error." in result.stdout
+    for command in COMMANDS:
+        assert command in result.stdout
+
+
+def test_short_help_option(cli: Cli) -> None:
+    assert cli("timeline", "-h", data=None).exit_code == 0
+
+
+# --- completion ------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ctx() -> typer.Context:
+    context = typer.Context(get_command(pakaz_cli.app))
+    context.params = {"data": str(MINI)}
+    return context
+
+
+def test_complete_sector(ctx: typer.Context) -> None:
+    assert pakaz_cli.complete_sector(ctx, "d") == ["diplomacy", "defence"]
+    assert pakaz_cli.complete_sector(ctx, "") == ["diplomacy", "energy", "defence", "trade"]
+    assert pakaz_cli.complete_sector(ctx, "x") == []
+
+
+def test_complete_type() -> None:
+    assert pakaz_cli.complete_type("m") == ["mou"]
+    assert pakaz_cli.complete_type("c") == ["convention", "contract"]
+
+
+def test_complete_country() -> None:
+    assert pakaz_cli.complete_country("P") == ["PAK", "PAK-AZE"]
+    assert pakaz_cli.complete_country("a") == ["AZE"]
+
+
+def test_complete_name(ctx: typer.Context) -> None:
+    assert pakaz_cli.complete_name(ctx, "") == ["gdp", "ict-share-of-gdp"]
+    assert pakaz_cli.complete_name(ctx, "i") == ["ict-share-of-gdp"]
+
+
+def test_complete_show_id(ctx: typer.Context) -> None:
+    assert pakaz_cli.complete_id(ctx, "gdp-a") == ["gdp-aze-2023", "gdp-aze-2022"]
+    assert pakaz_cli.complete_id(ctx, "news") == ["news-report"]
+
+
+def test_completion_uses_pakaz_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAKAZ_DATA", str(MINI))
+    context = typer.Context(get_command(pakaz_cli.app))
+    assert pakaz_cli.complete_sector(context, "en") == ["energy"]
+
+
+def test_completion_never_fails(tmp_path: Path) -> None:
+    context = typer.Context(get_command(pakaz_cli.app))
+    context.params = {"data": str(tmp_path / "missing")}
+    assert pakaz_cli.complete_sector(context, "") == []
+    assert pakaz_cli.complete_id(context, "") == []

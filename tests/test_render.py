@@ -1,0 +1,462 @@
+"""Renderers with exact expected strings: every format, tables on a fixed-width console, show, cite, chart."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+import pytest
+import yaml
+
+from pakaz import query, views
+from pakaz.chart import bar, render_chart
+from pakaz.cite import cite
+from pakaz.detail import render_detail
+from pakaz.errors import UsageError
+from pakaz.kb import KB
+from pakaz.overview import build, render_overview
+from pakaz.render import (
+    MACHINE,
+    Format,
+    Listing,
+    Style,
+    date_span,
+    human_number,
+    render,
+    render_csv,
+    render_json,
+    render_jsonl,
+    render_markdown,
+    render_table,
+    render_tsv,
+    render_yaml,
+    select,
+    visible,
+)
+
+PLAIN = Style(width=100, color=False)
+TRICKY_ROW = {
+    "id": "tricky",
+    "text": 'tab\there, "quoted", comma, back\\slash',
+    "lines": "line one\nline two\r\nline three",
+    "list": ["a", "b;c"],
+    "none": None,
+    "number": 72356176470.59,
+}
+TRICKY = Listing("tricky", [TRICKY_ROW], tuple(TRICKY_ROW), tuple(TRICKY_ROW))
+
+
+def table_lines(text: str) -> list[str]:
+    """A rendered table as lines without the padding rich leaves at their ends."""
+    return [line.rstrip() for line in text.splitlines()]
+
+
+@pytest.fixture(scope="module")
+def agreements(mini: KB) -> Listing:
+    return views.agreements(query.agreements(mini))
+
+
+# --- machine formats: exact output ----------------------------------------------------------------
+
+
+def test_tsv(agreements: Listing) -> None:
+    assert render_tsv(agreements) == (
+        "id\tdate\ttype\ttitle\tsectors\tparties\tstatus\tverification\tsources\n"
+        "defence-mou\t2016\tmou\tDefence cooperation MoU\tdefence\tPakistan;Azerbaijan\t\tarticle-only\tarticle\n"
+        "lng-deal\t2023-07-24\tagreement\tLNG framework agreement\tenergy\tBuyer Ltd;Seller Co\tsigned\tconfirmed\t"
+        "news-report\n"
+    )
+
+
+def test_tsv_without_header(agreements: Listing) -> None:
+    assert render_tsv(agreements, header=False).splitlines()[0].startswith("defence-mou\t2016\t")
+    assert len(render_tsv(agreements, header=False).splitlines()) == 2
+
+
+def test_tsv_escapes_what_would_break_a_line() -> None:
+    assert render_tsv(TRICKY) == (
+        "id\ttext\tlines\tlist\tnone\tnumber\n"
+        'tricky\ttab\\there, "quoted", comma, back\\\\slash\t'
+        "line one\\nline two\\r\\nline three\ta;b;c\t\t72356176470.59\n"
+    )
+
+
+def test_csv(agreements: Listing) -> None:
+    assert render_csv(agreements) == (
+        "id,date,type,title,sectors,parties,status,verification,sources\r\n"
+        "defence-mou,2016,mou,Defence cooperation MoU,defence,Pakistan;Azerbaijan,,article-only,article\r\n"
+        "lng-deal,2023-07-24,agreement,LNG framework agreement,energy,Buyer Ltd;Seller Co,signed,confirmed,"
+        "news-report\r\n"
+    )
+
+
+def test_csv_follows_rfc_4180_and_parses_back() -> None:
+    text = render_csv(TRICKY)
+    assert text.endswith("\r\n")
+    assert '"tab\there, ""quoted"", comma, back\\slash"' in text
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows == [
+        ["id", "text", "lines", "list", "none", "number"],
+        ["tricky", TRICKY_ROW["text"], TRICKY_ROW["lines"], "a;b;c", "", "72356176470.59"],
+    ]
+
+
+def test_json(agreements: Listing) -> None:
+    data = json.loads(render_json(agreements))
+    assert isinstance(data, list) and [r["id"] for r in data] == ["defence-mou", "lng-deal"]
+    assert data[0] == {
+        "id": "defence-mou", "date": "2016", "title": "Defence cooperation MoU", "type": "mou",
+        "sectors": ["defence"], "parties": ["Pakistan", "Azerbaijan"], "signatories": [], "place": None,
+        "status": None, "summary": "Military cooperation.", "event": "energy-visit", "sources": ["article"],
+        "verification": "article-only", "notes": None,
+    }  # fmt: skip
+
+
+def test_json_keeps_types(mini: KB) -> None:
+    events = json.loads(render_json(views.events(query.timeline(mini))))
+    assert [e["date"] for e in events] == ["1995", "1995-03-01", "1995-07-02", "2024-07-11", None]
+    assert events[2]["sources"] == ["article", "gov-record"]
+    indicators = json.loads(render_json(views.indicators(query.indicators(mini))))
+    assert [i["value"] for i in indicators] == [78810000000, 72356176470.59, 338368455317.88, 1.2]
+    assert [i["year"] for i in indicators] == [2022, 2023, 2023, 2019]
+
+
+def test_jsonl_is_one_record_per_line(agreements: Listing) -> None:
+    lines = render_jsonl(agreements).splitlines()
+    assert [json.loads(line)["id"] for line in lines] == ["defence-mou", "lng-deal"]
+    assert json.loads(lines[0]) == json.loads(render_json(agreements))[0]
+
+
+def test_jsonl_survives_newlines_in_values() -> None:
+    lines = render_jsonl(TRICKY).splitlines()
+    assert len(lines) == 1
+    assert json.loads(lines[0]) == TRICKY_ROW
+
+
+def test_yaml_parses_back_with_dates_as_strings(agreements: Listing) -> None:
+    text = render_yaml(agreements)
+    assert "date: '2016'" in text
+    assert yaml.safe_load(text) == json.loads(render_json(agreements))
+
+
+def test_markdown(agreements: Listing) -> None:
+    assert render_markdown(agreements) == (
+        "| id | date | type | title | sectors | parties | status | verification | sources |\n"
+        "|---|---|---|---|---|---|---|---|---|\n"
+        "| defence-mou | 2016 | mou | Defence cooperation MoU | defence | Pakistan;Azerbaijan |  | article-only "
+        "| article |\n"
+        "| lng-deal | 2023-07-24 | agreement | LNG framework agreement | energy | Buyer Ltd;Seller Co | signed "
+        "| confirmed | news-report |\n"
+    )
+
+
+def test_markdown_escapes_pipes_and_newlines() -> None:
+    listing = Listing("x", [{"a": "x | y", "b": "one\ntwo"}], ("a", "b"), ("a", "b"))
+    assert render_markdown(listing, header=False) == "| x \\| y | one<br>two |\n"
+
+
+@pytest.mark.parametrize("fmt", [f for f in Format if f not in (Format.auto, Format.table)])
+def test_every_machine_format_has_a_renderer(fmt: Format) -> None:
+    assert fmt in MACHINE
+
+
+@pytest.mark.parametrize(
+    ("fmt", "expected"),
+    [
+        (Format.table, ""),
+        (Format.tsv, ""),
+        (Format.csv, ""),
+        (Format.json, "[]\n"),
+        (Format.jsonl, ""),
+        (Format.yaml, "[]\n"),
+        (Format.markdown, ""),
+    ],
+)
+def test_empty_listing(fmt: Format, expected: str) -> None:
+    empty = views.events([])
+    assert render(empty, fmt, style=PLAIN) == expected
+
+
+def test_auto_must_be_resolved_first(agreements: Listing) -> None:
+    with pytest.raises(ValueError):
+        render(agreements, Format.auto)
+
+
+# --- select (--fields) ------------------------------------------------------------------------------
+
+
+def test_select_picks_and_orders_fields_in_every_format(agreements: Listing) -> None:
+    picked = select(agreements, ["title", "id", "summary"])
+    assert render_tsv(picked) == (
+        "title\tid\tsummary\n"
+        "Defence cooperation MoU\tdefence-mou\tMilitary cooperation.\n"
+        "LNG framework agreement\tlng-deal\tOne cargo a month.\n"
+    )
+    assert list(json.loads(render_json(picked))[0]) == ["title", "id", "summary"]
+    assert list(yaml.safe_load(render_yaml(picked))[0]) == ["title", "id", "summary"]
+    assert table_lines(render_table(picked, PLAIN))[0].split() == ["title", "id", "summary"]
+
+
+def test_select_unknown_field_suggests(agreements: Listing) -> None:
+    with pytest.raises(UsageError) as info:
+        select(agreements, ["id", "titel"])
+    assert str(info.value).startswith("Invalid value for '--fields': unknown field 'titel' (did you mean 'title'?).")
+    assert info.value.exit_code == 2
+
+
+def test_select_checks_fields_even_when_nothing_matched() -> None:
+    empty = views.events([])
+    assert select(empty, ["summary"]).rows == []
+    with pytest.raises(UsageError):
+        select(empty, ["bogus"])
+
+
+# --- tables ---------------------------------------------------------------------------------------------
+
+
+def test_table_exact(agreements: Listing) -> None:
+    assert table_lines(render_table(agreements, PLAIN)) == [
+        "date         type        title                     sectors   checked        id",
+        "───────────────────────────────────────────────────────────────────────────────────────",
+        "2016         mou         Defence cooperation MoU   defence   article-only   defence-mou",
+        "2023-07-24   agreement   LNG framework agreement   energy    confirmed      lng-deal",
+    ]
+
+
+def test_table_of_events_shows_date_spans(mini: KB) -> None:
+    lines = table_lines(render_table(views.events(query.timeline(mini)), PLAIN))
+    assert lines[0].split() == ["date", "title", "type", "checked", "id"]
+    assert lines[5] == "2024-07-11–12   Energy visit                 visit       corrected      energy-visit"
+    assert lines[6] == "                An undated position          statement   article-only   undated-event"
+
+
+def test_table_of_indicators_shows_human_numbers(mini: KB) -> None:
+    lines = table_lines(render_table(views.indicators(query.indicators(mini)), PLAIN))
+    assert lines[4] == "GDP (current US$)   PAK       2023            $338.37 bn   corrected   gdp-pak-2023"
+    assert lines[5] == "ICT share of GDP    PAK       2019                 1.2 %   confirmed   ict-share-pak-2019"
+
+
+def test_table_keeps_every_field_picked_even_when_narrow(agreements: Listing) -> None:
+    picked = select(agreements, ["id", "sources", "parties", "sectors", "status"])
+    header = table_lines(render_table(picked, Style(width=60)))[0]
+    assert header.split() == ["id", "sources", "parties", "sectors", "status"]
+
+
+def test_table_prints_kb_text_as_written() -> None:
+    text = "[citation needed] [bold]not bold[/bold] [/] a[b]c :smile:"
+    listing = Listing("x", [{"t": text}], ("t",), ("t",))
+    assert table_lines(render_table(listing, PLAIN)) == ["t", "─" * len(text), text]
+
+
+def test_table_neutralises_control_characters() -> None:
+    listing = Listing("x", [{"t": "red \x1b[31mALERT\x1b[0m \u202eevil"}], ("t",), ("t",))
+    out = render_table(listing, PLAIN)
+    assert "\x1b" not in out and "\u202e" not in out
+    assert "red \\x1b[31mALERT\\x1b[0m \\u202eevil" in out
+
+
+def test_table_colour_only_when_asked(agreements: Listing) -> None:
+    assert "\x1b[" not in render_table(agreements, Style(width=100, color=False))
+    coloured = render_table(agreements, Style(width=100, color=True))
+    assert "\x1b[33marticle-only\x1b[0m" in coloured
+
+
+# --- small display helpers ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "shown"),
+    [
+        (72356176470.59, "USD", "$72.36 bn"),
+        (338368455317.88, "USD", "$338.37 bn"),
+        (-2500000, "USD", "$-2.5 m"),
+        (950, "USD", "$950"),
+        (1.2, "percent", "1.2 %"),
+        (50000, "people", "50,000"),
+        (3, "count", "3"),
+    ],
+)
+def test_human_number(value: float, unit: str, shown: str) -> None:
+    assert human_number(value, unit) == shown
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "shown"),
+    [
+        ("2024-07-11", "2024-07-12", "2024-07-11–12"),
+        ("2025-01-23", "2025-02-01", "2025-01-23–02-01"),
+        ("2024-12-30", "2025-01-02", "2024-12-30–2025-01-02"),
+        ("1995", "1996", "1995–1996"),
+    ],
+)
+def test_date_span(start: str, end: str, shown: str) -> None:
+    assert date_span(start, end) == shown
+
+
+def test_visible() -> None:
+    assert visible("plain Türkiye text") == "plain Türkiye text"
+    assert visible("bell\x07 esc\x1b del\x7f rlo\u202e") == "bell\\x07 esc\\x1b del\\x7f rlo\\u202e"
+
+
+# --- show, cite, chart, overview ------------------------------------------------------------------------
+
+
+def test_show_table(mini: KB) -> None:
+    out = render_detail(mini, query.find(mini, "july-event"), Format.table, Style(width=100))
+    assert table_lines(out) == [
+        "event july-event",
+        "date          1995-07-02",
+        "type          meeting",
+        "title         A meeting in July 1995",
+        "summary       Text with [citation needed] brackets.",
+        "sectors       diplomacy, trade",
+        "actors        Someone, Someone Else",
+        "place         Baku, Azerbaijan",
+        "sources       article, gov-record",
+        "verification  confirmed",
+        "",
+        "Sources:",
+        "  [article] Unknown. “The article”.",
+        "  [gov-record] Ministry of Examples. “An official record”. 2024-07-12. https://example.org/record.",
+    ]
+
+
+def test_show_source_lists_what_cites_it(mini: KB) -> None:
+    out = render_detail(mini, query.find(mini, "news-report"), Format.table, Style(width=100))
+    assert table_lines(out)[-3:] == [
+        "Cited by 2 records:",
+        "  events      energy-visit  Energy visit",
+        "  agreements  lng-deal  LNG framework agreement",
+    ]
+
+
+def test_show_json_resolves_sources(mini: KB) -> None:
+    data = json.loads(render_detail(mini, query.find(mini, "gdp-pak-2023"), Format.json, PLAIN))
+    assert data["collection"] == "indicators"
+    assert data["value"] == 338368455317.88
+    assert data["sources"] == ["gov-record"]
+    assert [s["url"] for s in data["resolved_sources"]] == ["https://example.org/record"]
+    source = json.loads(render_detail(mini, query.find(mini, "article"), Format.json, PLAIN))
+    assert [c["id"] for c in source["cited_by"]] == [
+        "year-event", "july-event", "undated-event", "defence-mou", "erratum-gdp-unit",
+    ]  # fmt: skip
+
+
+def test_cite_text(mini: KB) -> None:
+    assert cite(mini, query.find(mini, "july-event"), "text") == (
+        "Unknown. “The article”.\nMinistry of Examples. “An official record”. 2024-07-12. https://example.org/record.\n"
+    )
+
+
+def test_cite_csl_json(mini: KB) -> None:
+    items = json.loads(cite(mini, query.find(mini, "july-event"), "csl-json"))
+    assert [item["id"] for item in items] == ["article", "gov-record"]
+    record = items[1]
+    assert {"id", "type", "title", "URL", "issued"} <= set(record)
+    assert record["type"] == "webpage"
+    assert record["title"] == "An official record"
+    assert record["URL"] == "https://example.org/record"
+    assert record["issued"] == {"date-parts": [[2024, 7, 12]]}
+    assert "URL" not in items[0] and "issued" not in items[0]  # the article has neither
+
+
+def test_cite_csl_json_partial_date(mini: KB) -> None:
+    [item] = json.loads(cite(mini, query.find(mini, "news-report"), "csl-json"))
+    assert item["issued"] == {"date-parts": [[2020]]}
+    assert item["type"] == "article-newspaper"
+
+
+def test_cite_bibtex(mini: KB) -> None:
+    assert cite(mini, query.find(mini, "gov-record"), "bibtex") == (
+        "@misc{gov-record,\n"
+        "  title = {{An official record}},\n"
+        "  publisher = {Ministry of Examples},\n"
+        "  howpublished = {Ministry of Examples},\n"
+        "  year = {2024},\n"
+        "  month = {7},\n"
+        "  date = {2024-07-12},\n"
+        "  url = {https://example.org/record}\n"
+        "}\n"
+    )
+
+
+def bibtex_entries(text: str) -> dict[str, dict[str, str]]:
+    """A small BibTeX reader: entry key -> {field: value without the outer braces}."""
+    entries: dict[str, dict[str, str]] = {}
+    for chunk in text.split("@")[1:]:
+        kind, _, body = chunk.partition("{")
+        key, _, rest = body.partition(",\n")
+        fields: dict[str, str] = {}
+        for line in rest.strip().removesuffix("}").strip().splitlines():
+            name, _, value = line.strip().rstrip(",").partition(" = ")
+            assert value.startswith("{") and value.endswith("}"), line
+            fields[name] = value[1:-1]
+        assert kind == "misc"
+        entries[key] = fields
+    return entries
+
+
+def test_cite_bibtex_one_entry_per_source_with_escaped_text(mini: KB) -> None:
+    entries = bibtex_entries(cite(mini, query.find(mini, "july-event"), "bibtex"))
+    assert list(entries) == ["article", "gov-record"]
+    assert entries["article"] == {"title": "{The article}", "publisher": "Unknown", "howpublished": "Unknown"}
+    assert entries["gov-record"]["url"] == "https://example.org/record"
+    source = mini.sources[0]._replace(title="R&D 100% of $5 {x}", publisher="A_B")
+    from pakaz.cite import bibtex
+
+    fields = bibtex_entries(bibtex(source))["article"]
+    assert fields["title"] == r"{R\&D 100\% of \$5 \{x\}}"
+    assert fields["publisher"] == r"A\_B"
+
+
+def test_bar() -> None:
+    assert bar(10, 10, 8) == "████████"
+    assert bar(5, 10, 8) == "████"
+    assert bar(1, 10, 8) == "▊"
+    assert bar(0, 10, 8) == ""
+    assert bar(-3, 10, 8) == ""
+
+
+def test_chart(mini: KB) -> None:
+    out = render_chart(query.indicators(mini), Style(width=60))
+    assert table_lines(out) == [
+        "GDP (current US$) (gdp)",
+        "AZE 2022 ████████▉ $78.81 bn",
+        "AZE 2023 ████████▏ $72.36 bn",
+        "PAK 2023 ██████████████████████████████████████ $338.37 bn",
+        "",
+        "ICT share of GDP (ict-share-of-gdp)",
+        "PAK 2019 ███████████████████████████████████████████ 1.2 %",
+        "",
+    ]
+
+
+def test_chart_of_nothing_is_empty() -> None:
+    assert render_chart([], Style()) == ""
+
+
+def test_overview_data(mini: KB) -> None:
+    data: dict[str, Any] = build(mini)
+    assert data["kb"] == {"version": "0.9.0", "date": "2026-01-02", "title": "Fixture KB for tests"}
+    assert [e["id"] for e in data["embassies"]] == ["march-event"]
+    assert [e["id"] for e in data["latest_events"]] == ["energy-visit", "july-event", "march-event", "year-event"]
+    assert data["agreements_by_sector"] == [
+        {"sector": "energy", "label": "Energy", "agreements": 1},
+        {"sector": "defence", "label": "Defence", "agreements": 1},
+    ]
+    assert [i["id"] for i in data["indicators"]] == ["gdp-aze-2023", "gdp-pak-2023"]
+    assert data["verification"] == {"confirmed": 6, "article-only": 3, "corrected": 2, "disputed": 0}
+    assert data["errata"] == 1
+    assert json.loads(render_overview(data, Format.json, PLAIN)) == data
+    assert yaml.safe_load(render_overview(data, Format.yaml, PLAIN)) == data
+
+
+def test_overview_table(mini: KB) -> None:
+    lines = table_lines(render_overview(build(mini), Format.table, Style(width=100)))
+    assert lines[:2] == ["Pakistan–Azerbaijan relations", "Fixture KB for tests, version 0.9.0 (2026-01-02)"]
+    assert "  2024-07-11 – 2024-07-12  Energy visit" in lines
+    assert "  GDP (current US$), PAK 2023: $338.37 bn" in lines
+    assert "   11  facts in all; 1 errata of the source article (pakaz errata)" in lines
+    assert "\x1b" not in "".join(lines)
