@@ -77,6 +77,12 @@ def load(root: str | os.PathLike[str] | None = None, *, use_cache: bool = True) 
 
 def _check_dir(directory: Path) -> Path:
     shown = str(directory)
+    try:
+        os.stat(directory)
+    except FileNotFoundError:
+        pass  # reported below
+    except OSError as e:  # a loop of symbolic links, no permission, a name too long: not a traceback
+        raise KBError([Problem(shown, 0, f"cannot open the KB directory: {e.strerror or e}")]) from None
     if not directory.exists():
         raise KBError([Problem(shown, 0, "KB directory not found; pass --data DIR (or set PAKAZ_DATA) to a KB directory")])
     if not directory.is_dir():
@@ -93,9 +99,13 @@ def parse_dir(directory: Path) -> tuple[KB | None, list[Problem]]:
     for name in FILES:
         path = directory / name
         shown = str(path)
-        if not path.exists() and not path.is_symlink():
+        try:
+            os.lstat(path)
+        except FileNotFoundError:
             problems.append(Problem(shown, 0, f"missing collection file; a KB directory holds {', '.join(FILES)}"))
             continue
+        except OSError:
+            pass  # a directory that cannot be searched, a name too long, ...: read() says which
         try:
             data, soft = read(str(path), shown)
         except YAMLProblem as e:
@@ -278,9 +288,18 @@ def _encode_column(values: list[Any]) -> tuple[str, Any]:
     return ("r", tuple(values))
 
 
+def _plain_value(value: Any) -> bool:
+    # Only what a record can hold: marshal can also build code objects, which pakaz
+    # never runs, but a cache that holds one is not ours and is rebuilt.
+    kind = type(value)
+    if kind is tuple:
+        return all(type(v) is str for v in value)
+    return kind in (str, int, float, type(None))
+
+
 def _decode_column(kind: str, data: Any, count: int) -> list[Any]:
     if kind == "r":
-        if type(data) is not tuple or len(data) != count:
+        if type(data) is not tuple or len(data) != count or not all(map(_plain_value, data)):
             raise ValueError("bad column")
         return list(data)
     if type(data) is not str:

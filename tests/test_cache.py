@@ -1,0 +1,274 @@
+"""The parsed-KB cache: never stale, never trusted blindly, never required; and the piped path stays lean."""
+
+from __future__ import annotations
+
+import marshal
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pakaz import kb as kbmod
+from pakaz.kb import load
+
+from conftest import MINI, copy_kb, pakaz_env
+
+
+def cache_files(cache: Path) -> list[Path]:
+    return sorted(p for p in cache.glob("kb-*.marshal"))
+
+
+@pytest.fixture
+def kb_dir(tmp_path: Path) -> Path:
+    return copy_kb(tmp_path / "kb")
+
+
+def titles(kb: kbmod.KB) -> list[str]:
+    return [e.title for e in kb.events]
+
+
+def test_second_load_comes_from_the_cache_without_yaml(kb_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = load(kb_dir)
+
+    def no_yaml(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the YAML was parsed although a valid cache exists")
+
+    monkeypatch.setattr(kbmod, "parse_dir", no_yaml)
+    assert load(kb_dir) == first
+
+
+def test_cached_kb_equals_parsed_kb_including_search_index(kb_dir: Path) -> None:
+    parsed = load(kb_dir, use_cache=False)
+    load(kb_dir)  # writes the cache
+    cached = load(kb_dir)
+    assert cached == parsed
+    assert cached.folded is not None and "türkiye" not in cached.folded["events"]
+    assert "turkiye" in cached.folded["events"]
+
+
+def edit_title(kb_dir: Path, new: str) -> None:
+    path = kb_dir / "events.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("An embassy opens", new), encoding="utf-8")
+
+
+def test_editing_a_file_invalidates_even_with_the_same_size_and_mtime(kb_dir: Path) -> None:
+    load(kb_dir)
+    path = kb_dir / "events.yaml"
+    before = path.stat()
+    edit_title(kb_dir, "An embassy OPENS")  # same length
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # and the old modification time
+    assert "An embassy OPENS" in titles(load(kb_dir))
+
+
+def test_touching_a_file_invalidates(kb_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    load(kb_dir)
+    time.sleep(0.01)
+    (kb_dir / "sectors.yaml").touch()
+    called = []
+    real = kbmod.parse_dir
+    monkeypatch.setattr(kbmod, "parse_dir", lambda d: called.append(d) or real(d))
+    load(kb_dir)
+    assert called, "a touched KB file must be re-read"
+
+
+def test_replacing_a_file_invalidates(kb_dir: Path, tmp_path: Path) -> None:
+    load(kb_dir)
+    replacement = tmp_path / "events.yaml"
+    replacement.write_text((kb_dir / "events.yaml").read_text(encoding="utf-8").replace("An embassy opens", "Swapped"))
+    os.replace(replacement, kb_dir / "events.yaml")
+    assert "Swapped" in titles(load(kb_dir))
+
+
+def test_another_pakaz_version_invalidates(kb_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    load(kb_dir)
+    import pakaz
+
+    monkeypatch.setattr(pakaz, "__version__", "999.0")
+    called = []
+    real = kbmod.parse_dir
+    monkeypatch.setattr(kbmod, "parse_dir", lambda d: called.append(d) or real(d))
+    load(kb_dir)
+    assert called, "a cache written by another pakaz version must not be used"
+
+
+def test_a_kb_that_became_invalid_is_reported_not_served(kb_dir: Path) -> None:
+    load(kb_dir)
+    edit_title(kb_dir, "An embassy opens\n  setcor: oops")
+    with pytest.raises(kbmod.KBError, match="unknown field 'setcor'"):
+        load(kb_dir)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda b: b[: len(b) // 2], id="truncated"),
+        pytest.param(lambda b: b"", id="empty"),
+        pytest.param(lambda b: b"\x00garbage" * 100, id="garbage"),
+        pytest.param(lambda b: marshal.dumps(("wrong", "shape")), id="wrong-shape"),
+        pytest.param(lambda b: b[:100] + bytes(reversed(b[100:200])) + b[200:], id="flipped-bytes"),
+    ],
+)
+def test_corrupt_cache_is_ignored_and_rebuilt(kb_dir: Path, _isolated_env: Path, damage) -> None:  # type: ignore[no-untyped-def]
+    good = load(kb_dir)
+    (path,) = cache_files(_isolated_env)
+    path.write_bytes(damage(path.read_bytes()))
+    assert load(kb_dir) == good
+    assert load(kb_dir) == good  # and the rebuilt cache is good again
+
+
+def test_cache_with_foreign_objects_is_rejected(kb_dir: Path, _isolated_env: Path) -> None:
+    good = load(kb_dir)
+    (path,) = cache_files(_isolated_env)
+    fingerprint, meta, collections = marshal.loads(path.read_bytes())
+    count, columns, folded = collections[2]  # events
+    code = compile("open('pwned', 'w')", "x", "exec")
+    bad_columns = (columns[0], ("r", tuple(code for _ in range(count))), *columns[2:])
+    path.write_bytes(marshal.dumps((fingerprint, meta, (*collections[:2], (count, bad_columns, folded), *collections[3:]))))
+    assert load(kb_dir) == good
+    assert not Path("pwned").exists()
+
+
+def test_a_pickle_in_place_of_the_cache_is_never_unpickled(kb_dir: Path, _isolated_env: Path, tmp_path: Path) -> None:
+    import pickle
+
+    good = load(kb_dir)
+    (path,) = cache_files(_isolated_env)
+    marker = tmp_path / "ran"
+
+    class Boom:
+        def __reduce__(self) -> tuple[object, tuple[str]]:
+            return (os.system, (f"touch {marker}",))
+
+    path.write_bytes(pickle.dumps(Boom()))
+    assert load(kb_dir) == good
+    assert not marker.exists()
+
+
+def test_read_only_cache_directory_works_without_caching(kb_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "ro-cache"
+    cache.mkdir()
+    cache.chmod(0o500)
+    monkeypatch.setenv("PAKAZ_CACHE_DIR", str(cache))
+    try:
+        if os.access(cache, os.W_OK):
+            pytest.skip("running as a user who can write to a read-only directory (root)")
+        assert titles(load(kb_dir)) == titles(load(kb_dir, use_cache=False))
+        assert list(cache.iterdir()) == []
+    finally:
+        cache.chmod(0o700)
+
+
+def test_cache_directory_that_cannot_exist_works_without_caching(kb_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("PAKAZ_CACHE_DIR", str(blocker / "cache"))
+    assert titles(load(kb_dir)) == titles(load(kb_dir, use_cache=False))
+
+
+def test_cache_write_is_atomic(kb_dir: Path, _isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    good = load(kb_dir)
+    (path,) = cache_files(_isolated_env)
+    before = path.read_bytes()
+    edit_title(kb_dir, "Edited")
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(kbmod.os, "replace", fail)
+    assert "Edited" in titles(load(kb_dir))  # the failed write does not fail the command
+    assert path.read_bytes() == before  # and leaves the old cache whole
+    assert [p.name for p in _isolated_env.iterdir() if p.name.startswith(".tmp")] == []
+    assert good != load(kb_dir)
+
+
+def test_concurrent_processes_share_one_cache_safely(tmp_path: Path) -> None:
+    kb_dir = copy_kb(tmp_path / "kb")
+    cache = tmp_path / "cache"
+    env = pakaz_env(cache)
+    argv = [sys.executable, "-m", "pakaz", "--data", str(kb_dir), "timeline", "--format", "jsonl"]
+    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env) for _ in range(6)]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6
+    assert len({out for out, _ in outputs}) == 1
+    assert all(err == b"" for _, err in outputs)
+    assert len(cache_files(cache)) == 1
+    assert [p.name for p in cache.iterdir() if p.name.startswith(".tmp")] == []
+    again = subprocess.run(argv, capture_output=True, env=env, timeout=120)
+    assert again.stdout == outputs[0][0]
+
+
+def test_two_kb_directories_do_not_share_a_cache(tmp_path: Path) -> None:
+    a = copy_kb(tmp_path / "a")
+    b = copy_kb(tmp_path / "b")
+    edit_title(b, "Only in b")
+    assert "Only in b" not in titles(load(a))
+    assert "Only in b" in titles(load(b))
+    assert "Only in b" not in titles(load(a))
+
+
+# --- what the piped path imports -----------------------------------------------------
+
+PROBE = """
+import atexit, json, sys
+out = sys.argv[1]
+atexit.register(lambda: open(out, "w").write(json.dumps(sorted(sys.modules))))
+sys.argv = ["pakaz", *sys.argv[2:]]
+from pakaz.cli import main
+main()
+"""
+
+
+def imported_modules(tmp_path: Path, *args: str) -> set[str]:
+    import json
+
+    out = tmp_path / "modules.json"
+    env = pakaz_env(tmp_path / "cache")
+    for _ in range(2):  # the first run writes the cache; the second is the one measured
+        result = subprocess.run(
+            [sys.executable, "-c", PROBE, str(out), *args], capture_output=True, env=env, timeout=120
+        )
+        assert result.returncode == 0, result.stderr
+    return set(json.loads(out.read_text()))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("timeline", "--format", "tsv"),
+        ("agreements", "--sector", "energy", "--format", "json"),
+        ("indicators", "--country", "PAK", "--format", "jsonl"),
+        ("search", "summit", "--format", "tsv"),
+    ],
+)
+def test_piped_path_imports_neither_rich_nor_yaml_nor_pydantic(tmp_path: Path, args: tuple[str, ...]) -> None:
+    modules = imported_modules(tmp_path, "--data", str(MINI), *args)
+    assert "pakaz.cli" in modules  # the probe really ran pakaz
+    heavy = {m.split(".")[0] for m in modules} & {"rich", "yaml", "pydantic", "importlib_metadata"}
+    assert heavy == set()
+    assert "importlib.metadata" not in modules or not (Path(kbmod.__file__).parent / "_version.py").exists()
+
+
+def test_table_path_does_import_rich(tmp_path: Path) -> None:
+    """The probe can see rich when it is imported: the test above is not vacuous."""
+    modules = imported_modules(tmp_path, "--data", str(MINI), "timeline", "--format", "table")
+    assert "rich" in modules
+
+
+def test_first_run_parses_yaml_and_later_runs_do_not(tmp_path: Path) -> None:
+    import json
+
+    kb_dir = copy_kb(tmp_path / "kb")
+    out = tmp_path / "modules.json"
+    env = pakaz_env(tmp_path / "cache")
+    argv = [sys.executable, "-c", PROBE, str(out), "--data", str(kb_dir), "timeline", "--format", "tsv"]
+    subprocess.run(argv, check=True, capture_output=True, env=env, timeout=120)
+    assert "yaml" in json.loads(out.read_text())
+    subprocess.run(argv, check=True, capture_output=True, env=env, timeout=120)
+    assert "yaml" not in json.loads(out.read_text())
+    shutil.rmtree(tmp_path / "cache")
+    subprocess.run(argv, check=True, capture_output=True, env=env, timeout=120)
+    assert "yaml" in json.loads(out.read_text())
