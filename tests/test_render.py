@@ -244,6 +244,25 @@ def test_table_keeps_every_field_picked_even_when_narrow(agreements: Listing) ->
     assert header.split() == ["id", "sources", "parties", "sectors", "status"]
 
 
+def test_narrow_table_with_long_ids_keeps_titles_and_whole_dates(mini: KB) -> None:
+    # The bundled KB has ids of 40 characters and more; a 60-column terminal must still show each title.
+    events = [e._replace(id=f"{e.id}-with-a-long-descriptive-suffix") for e in query.timeline(mini)]
+    out = render_table(views.events(events), Style(width=60))
+    words = set(out.split())
+    for event in events:
+        assert set(event.title.split()) <= words, event.title
+        assert event.date is None or event.date in out
+        assert event.id in out
+
+
+def test_search_table_always_shows_the_collection(mini: KB) -> None:
+    hits = [
+        h._replace(record=h.record._replace(id=f"{h.record.id}-with-a-long-suffix")) for h in query.search(mini, "a")
+    ]
+    header = table_lines(render_table(views.hits(hits), Style(width=80)))[0]
+    assert header.split()[0] == "collection"
+
+
 def test_table_prints_kb_text_as_written() -> None:
     text = "[citation needed] [bold]not bold[/bold] [/] a[b]c :smile:"
     listing = Listing("x", [{"t": text}], ("t",), ("t",))

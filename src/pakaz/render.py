@@ -227,11 +227,21 @@ def display(column: str, row: dict[str, Any]) -> str:
     return _plain(value)
 
 
+class _Buffer(io.StringIO):
+    """Collects a rendering; its encoding, stdout's, tells rich to draw ASCII boxes where Unicode cannot be shown."""
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        import sys
+
+        return getattr(sys.stdout, "encoding", None) or "utf-8"
+
+
 def _console(style: Style) -> Any:
     from rich.console import Console
 
     return Console(
-        file=io.StringIO(),
+        file=_Buffer(),
         width=style.width,
         color_system="standard" if style.color else None,
         force_terminal=style.color,
@@ -254,7 +264,8 @@ _CAP = {"sectors": 24, "aliases": 24, "parties": 24, "records": 32, "url": 40, "
 # On a narrow terminal, columns go in this order until the prose has room; ids stay
 # whole because people copy them into `pakaz show`.
 _DROP_ORDER = ("sources", "parties", "aliases", "period", "published", "publisher", "records", "status",
-               "score", "sectors", "type", "collection", "end_date", "year", "country", "verification")  # fmt: skip
+               "score", "sectors", "type", "end_date", "year", "country", "verification")  # fmt: skip
+# Never dropped: `collection`, which says what kind of record a search result is.
 _PROSE_ROOM = 26
 _HEADERS = {"verification": "checked", "end_date": "until"}
 
@@ -276,6 +287,42 @@ def _fit(columns: list[str], rows: list[dict[str, Any]], width: int) -> list[str
     return columns
 
 
+def _too_narrow(columns: list[str], rows: list[dict[str, Any]], width: int) -> bool:
+    """Whether even the kept columns leave the prose less than half its room."""
+    fixed = 0
+    for column in columns:
+        if column in _PROSE_COLUMNS:
+            fixed += _PROSE_ROOM // 2
+            continue
+        shown = [len(display(column, dict(row, _shown=columns))) for row in rows]
+        widest = max([len(_HEADERS.get(column, column)), *shown])
+        fixed += min(widest, _CAP.get(column, widest)) + 3
+    return fixed > width
+
+
+def _render_stacked(columns: list[str], rows: list[dict[str, Any]], style: Style) -> str:
+    """One block per record, for terminals too narrow for columns: short fields, then prose, then the id."""
+    console = _console(style)
+    short = [c for c in columns if c not in _PROSE_COLUMNS and c != "id"]
+    for row in rows:
+        shown = dict(row, _shown=columns)
+        head = _text("")
+        for i, column in enumerate(short):
+            if i:
+                head.append("  ")
+            value = display(column, shown)
+            head.append(visible(value), style=VERIFICATION_STYLE.get(value, "") if column == "verification" else "bold")
+        if short:
+            console.print(head)
+        for column in columns:
+            if column in _PROSE_COLUMNS:
+                console.print(_text(display(column, shown)))
+        if "id" in columns:
+            console.print(_text(str(row.get("id", "")), "dim"))
+        console.print()
+    return str(console.file.getvalue())
+
+
 def render_table(listing: Listing, style: Style) -> str:
     from rich import box
     from rich.table import Table
@@ -285,6 +332,9 @@ def render_table(listing: Listing, style: Style) -> str:
     columns = list(listing.table_columns)
     if listing.fit:
         columns = _fit(columns, listing.rows, style.width)
+        if _too_narrow(columns, listing.rows, style.width):
+            # Blocks have room for every field the table would have shown.
+            return _render_stacked(list(listing.table_columns), listing.rows, style)
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title=listing.title or None, title_justify="left")
     for column in columns:
         header = _HEADERS.get(column, column)
