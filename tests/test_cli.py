@@ -535,7 +535,10 @@ def test_complete_type() -> None:
 
 def test_complete_country() -> None:
     assert pakaz_cli.complete_country("P") == ["PAK", "PAK-AZE"]
-    assert pakaz_cli.complete_country("a") == ["AZE"]
+    # Shells keep only candidates that start with the typed word; the option accepts any case.
+    assert pakaz_cli.complete_country("a") == ["aze"]
+    assert pakaz_cli.complete_country("pak-") == ["pak-aze"]
+    assert pakaz_cli.complete_country("") == ["PAK", "AZE", "PAK-AZE"]
 
 
 def test_complete_name(ctx: typer.Context) -> None:

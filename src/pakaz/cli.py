@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import Enum
 from typing import Annotated, Any, NoReturn, Optional
 
@@ -148,6 +148,21 @@ def root(
 # --- completion ----------------------------------------------------------------------
 
 
+def matching(values: Iterable[str], incomplete: str) -> list[str]:
+    """Values that start with what was typed, in any case, spelled with the typed prefix.
+
+    Shells keep only candidates that start exactly with the word typed; the options
+    accept any case, so `--country p<TAB>` offers `pAK`-style candidates as `pak`.
+    """
+    low = incomplete.lower()
+    out = []
+    for value in values:
+        if value.lower().startswith(low):
+            rest = value[len(incomplete) :]
+            out.append(incomplete + (rest.lower() if incomplete.islower() else rest))
+    return out
+
+
 def _complete(pick: Callable[[Any], list[str]]) -> Callable[[typer.Context, str], list[str]]:
     def complete(ctx: typer.Context, incomplete: str) -> list[str]:
         try:
@@ -157,8 +172,7 @@ def _complete(pick: Callable[[Any], list[str]]) -> Callable[[typer.Context, str]
             values = pick(load(root_params.get("data") or os.environ.get("PAKAZ_DATA") or None))
         except Exception:  # completion must never print a traceback into the shell
             return []
-        low = incomplete.lower()
-        return [v for v in values if v.lower().startswith(low)]
+        return matching(values, incomplete)
 
     return complete
 
@@ -174,11 +188,11 @@ complete_source = _complete(lambda kb: [s.id for s in kb.sources])
 def complete_type(incomplete: str) -> list[str]:
     from pakaz.model import AGREEMENT_TYPES
 
-    return [t for t in AGREEMENT_TYPES if t.startswith(incomplete.lower())]
+    return matching(AGREEMENT_TYPES, incomplete)
 
 
 def complete_country(incomplete: str) -> list[str]:
-    return [c for c in ("PAK", "AZE", "PAK-AZE") if c.lower().startswith(incomplete.lower())]
+    return matching(("PAK", "AZE", "PAK-AZE"), incomplete)
 
 
 # --- shared options -------------------------------------------------------------------
