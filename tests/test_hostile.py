@@ -84,40 +84,59 @@ def one_error_line(result: Result) -> str:
 # --- 1. not YAML, not UTF-8, empty, wrong shape ----------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("name", "content", "expected"),
-    [
-        ("events.yaml", b"- id: [unclosed\n  date: x\n", "KB/events.yaml:2: invalid YAML: "),
-        ("events.yaml", b"- id: a\n\tdate: x\n", "KB/events.yaml:2: invalid YAML: "),
-        ("events.yaml", b"- id: a\n  title: caf\xe9\n", "KB/events.yaml:2: not UTF-8 text (byte 0xe9); save the file as UTF-8"),
-        ("events.yaml", "- id: a\n".encode("utf-16"), "KB/events.yaml:1: is UTF-16 text, not UTF-8; save the file as UTF-8"),
-        ("events.yaml", b"", "KB/events.yaml: file is empty; write [] for an empty collection"),
-        ("events.yaml", b"# nothing but a comment\n\n", "KB/events.yaml: file is empty; write [] for an empty collection"),
-        ("meta.yaml", b"---\n...\n", "KB/meta.yaml: file is empty; write a mapping"),
-        (
-            "events.yaml",
-            b"- id: a\n---\n- id: b\n",
-            "KB/events.yaml:2: a second YAML document ('---') is not allowed; a KB file holds one",
-        ),
-        ("events.yaml", b"id: not-a-list\n", "KB/events.yaml:1: expected a list of records (each starting with '- id:')"),
-        ("events.yaml", b"just some text\n", "KB/events.yaml:1: expected a list of records (each starting with '- id:')"),
-        ("events.yaml", b"- just text\n", "KB/events.yaml:1: expected a mapping of fields, found 'just text'"),
-        ("meta.yaml", b"- version\n- date\n", "KB/meta.yaml:1: expected a mapping with version and date"),
-        (
-            "events.yaml",
-            b"- id: a\n  title: x\x1b[2Jy\n",
-            "KB/events.yaml:2: a raw control character (U+001B) is not allowed in YAML; "
-            'remove it, or write it as an escape in a double-quoted string, e.g. "\\x1b"',
-        ),
-        ("events.yaml", b"- id: a\n\n  title: \x00\n", "KB/events.yaml:3: a raw control character (U+0000) is not allowed"),
-        ("events.yaml", b"%YAML 2.0\n---\n- id: a\n", "KB/events.yaml:1: invalid YAML: "),
-    ],
-    ids=[
-        "unclosed-flow", "tab-indent", "latin-1", "utf-16", "empty", "comment-only", "empty-document",
-        "two-documents", "mapping-at-top", "scalar-at-top", "scalar-record", "meta-is-a-list", "raw-escape",
-        "raw-nul", "yaml-2.0",
-    ],
-)  # fmt: skip
+UNREADABLE = {
+    "unclosed-flow": ("events.yaml", b"- id: [unclosed\n  date: x\n", "KB/events.yaml:2: invalid YAML: "),
+    "tab-indent": ("events.yaml", b"- id: a\n\tdate: x\n", "KB/events.yaml:2: invalid YAML: "),
+    "latin-1": ("events.yaml", b"- id: a\n  title: caf\xe9\n", "KB/events.yaml:2: not UTF-8 text (byte 0xe9); save"),
+    "utf-16": (
+        "events.yaml",
+        "- id: a\n".encode("utf-16"),
+        "KB/events.yaml:1: is UTF-16 text, not UTF-8; save the file",
+    ),
+    "empty": ("events.yaml", b"", "KB/events.yaml: file is empty; write [] for an empty collection"),
+    "comment-only": (
+        "events.yaml",
+        b"# a comment\n\n",
+        "KB/events.yaml: file is empty; write [] for an empty collection",
+    ),
+    "empty-document": ("meta.yaml", b"---\n...\n", "KB/meta.yaml: file is empty; write a mapping"),
+    "two-documents": (
+        "events.yaml",
+        b"- id: a\n---\n- id: b\n",
+        "KB/events.yaml:2: a second YAML document ('---') is not allowed; a KB file holds one",
+    ),
+    "mapping-at-top": (
+        "events.yaml",
+        b"id: not-a-list\n",
+        "KB/events.yaml:1: expected a list of records (each starting",
+    ),
+    "scalar-at-top": (
+        "events.yaml",
+        b"just some text\n",
+        "KB/events.yaml:1: expected a list of records (each starting",
+    ),
+    "scalar-record": (
+        "events.yaml",
+        b"- just text\n",
+        "KB/events.yaml:1: expected a mapping of fields, found 'just text'",
+    ),
+    "meta-is-a-list": ("meta.yaml", b"- version\n- date\n", "KB/meta.yaml:1: expected a mapping with version and date"),
+    "raw-escape": (
+        "events.yaml",
+        b"- id: a\n  title: x\x1b[2Jy\n",
+        "KB/events.yaml:2: a raw control character (U+001B) is not allowed in YAML; "
+        'remove it, or write it as an escape in a double-quoted string, e.g. "\\x1b"',
+    ),
+    "raw-nul": (
+        "events.yaml",
+        b"- id: a\n\n  title: \x00\n",
+        "KB/events.yaml:3: a raw control character (U+0000) is not",
+    ),
+    "yaml-2.0": ("events.yaml", b"%YAML 2.0\n---\n- id: a\n", "KB/events.yaml:1: invalid YAML: "),
+}
+
+
+@pytest.mark.parametrize(("name", "content", "expected"), list(UNREADABLE.values()), ids=list(UNREADABLE))
 def test_unreadable_yaml_is_one_located_problem(tmp_path: Path, name: str, content: bytes, expected: str) -> None:
     found = problems(make_kb(tmp_path / "kb", replace={name: content}))
     assert any(p.startswith(expected) for p in found), found
@@ -144,11 +163,17 @@ def test_lone_surrogates_are_a_problem_not_a_crash() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ('- !!python/object/apply:os.system ["touch PWNED"]\n', "tags are not allowed (found '!!python/object/apply:os.system')"),
+        (
+            '- !!python/object/apply:os.system ["touch PWNED"]\n',
+            "tags are not allowed (found '!!python/object/apply:os.system')",
+        ),
         ("- !!python/name:os.system\n", "tags are not allowed (found '!!python/name:os.system')"),
         ('- {id: !!python/object/new:os.system ["touch PWNED"]}\n', "tags are not allowed"),
         ("- !<tag:yaml.org,2002:python/object/apply:os.system> [touch PWNED]\n", "tags are not allowed"),
-        ("%TAG !py! tag:yaml.org,2002:python/\n---\n- !py!object/apply:os.system [touch PWNED]\n", "tags are not allowed"),
+        (
+            "%TAG !py! tag:yaml.org,2002:python/\n---\n- !py!object/apply:os.system [touch PWNED]\n",
+            "tags are not allowed",
+        ),
         ("- {id: a, date: !!timestamp 2024-01-01}\n", "tags are not allowed (found '!!timestamp')"),
         ("- {id: a, value: !!float 1}\n", "tags are not allowed (found '!!float')"),
         ("- {id: a, title: !!binary aGVsbG8=}\n", "tags are not allowed (found '!!binary')"),
@@ -162,7 +187,9 @@ def test_lone_surrogates_are_a_problem_not_a_crash() -> None:
         ("- {? {a: b} : c}\n", "mapping keys must be plain text, not a list or a mapping"),
     ],
 )
-def test_yaml_beyond_plain_data_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, expected: str) -> None:
+def test_yaml_beyond_plain_data_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, expected: str
+) -> None:
     monkeypatch.chdir(tmp_path)
     with pytest.raises(YAMLProblem) as info:
         safeyaml.parse(text, "f")
@@ -171,7 +198,7 @@ def test_yaml_beyond_plain_data_is_refused(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_an_alias_is_refused_at_its_anchor_line(tmp_path: Path) -> None:
-    text = '- id: a\n  title: x\n- &b {id: b}\n- *b\n'
+    text = "- id: a\n  title: x\n- &b {id: b}\n- *b\n"
     assert problems(make_kb(tmp_path / "kb", replace={"events.yaml": text}))[0] == (
         "KB/events.yaml:3: anchors (&b) are not allowed; write the value out"
     )
@@ -201,15 +228,17 @@ def test_an_alias_bomb_is_refused_at_once(tmp_path: Path, cli: Cli) -> None:
 
 
 def test_duplicate_keys_are_reported_with_both_lines(tmp_path: Path) -> None:
-    text = (MINI / "events.yaml").read_text(encoding="utf-8").replace(
-        "  title: An embassy opens\n", "  title: An embassy opens\n  title: An embassy closes\n"
+    text = (
+        (MINI / "events.yaml")
+        .read_text(encoding="utf-8")
+        .replace("  title: An embassy opens\n", "  title: An embassy opens\n  title: An embassy closes\n")
     )
     found = problems(make_kb(tmp_path / "kb", replace={"events.yaml": text}))
     assert found == ["KB/events.yaml:23: duplicate key 'title' (first given on line 22); keep one"]
 
 
 def test_duplicate_keys_inside_a_flow_mapping(tmp_path: Path) -> None:
-    with_duplicates = '- {id: a, id: b, sectors: [x], sectors: {y: z}}\n'
+    with_duplicates = "- {id: a, id: b, sectors: [x], sectors: {y: z}}\n"
     data, found = safeyaml.parse(with_duplicates, "f")
     assert data == [{"id": "a", "sectors": ["x"]}]
     assert [p.message for p in found] == [
@@ -255,7 +284,7 @@ def test_a_file_over_the_size_limit_is_refused_before_parsing(tmp_path: Path, mo
     monkeypatch.setattr(safeyaml, "MAX_BYTES", 2000)  # larger than every file of the mini KB
     kb = make_kb(tmp_path / "kb", append={"sources.yaml": "# padding\n" * 200})
     assert problems(kb) == [
-        "KB/sources.yaml: file is larger than 0 MiB; split the collection or check that this is the right file"
+        "KB/sources.yaml: file is larger than 0 MiB, the limit for a KB file; check that it is the right file"
     ]
 
 
@@ -282,10 +311,25 @@ def test_yaml_11_lookalikes_stay_as_written(tmp_path: Path, cli: Cli) -> None:
   sources: [article]
   verification: article-only
 """
-    kb = make_kb(tmp_path / "kb", append={"events.yaml": event}, replace={"meta.yaml": 'version: 1.10\ndate: "2026"\ntitle: Off\n'})
+    kb = make_kb(
+        tmp_path / "kb",
+        append={"events.yaml": event},
+        replace={"meta.yaml": 'version: 1.10\ndate: "2026"\ntitle: Off\n'},
+    )
     shown = json.loads(cli("show", "norway-event", "-f", "json", data=kb).stdout)
     assert (shown["date"], shown["title"], shown["summary"], shown["place"]) == ("2024-07-12", "NO", "on", "1_000")
-    assert shown["actors"] == ["yes", "Off", "y", "n", "~no", "1:30", "0755", "0x1F", ".inf", "2001-12-14t21:59:43.10-05:00"]
+    assert shown["actors"] == [
+        "yes",
+        "Off",
+        "y",
+        "n",
+        "~no",
+        "1:30",
+        "0755",
+        "0x1F",
+        ".inf",
+        "2001-12-14t21:59:43.10-05:00",
+    ]
     assert cli("validate", data=kb).stdout.startswith(f"OK: {kb}: knowledge base 1.10 (2026)")
 
 
@@ -333,7 +377,17 @@ def test_plain_numbers_keep_their_value(value: str, kept: float) -> None:
 
 
 @pytest.mark.parametrize(
-    "value", ["2024-02-30", "2023-02-29", "2024-13", "0000", "2024-7-12", "２０２４", "2024-0７", "2001-12-14t21:59:43.10-05:00"]
+    "value",
+    [
+        "2024-02-30",
+        "2023-02-29",
+        "2024-13",
+        "0000",
+        "2024-7-12",
+        "２０２４",
+        "2024-0７",
+        "2001-12-14t21:59:43.10-05:00",
+    ],
 )
 def test_impossible_and_foreign_dates_are_reported(tmp_path: Path, value: str) -> None:
     text = (MINI / "events.yaml").read_text(encoding="utf-8").replace('date: "1995-03-01"', f'date: "{value}"')
@@ -343,18 +397,50 @@ def test_impossible_and_foreign_dates_are_reported(tmp_path: Path, value: str) -
 
 # --- 4. wrong records: every command fails cleanly with FILE:LINE --------------------------------
 
-BROKEN: dict[str, tuple[dict[str, Any], str]] = {
-    "missing-field": ({"events.yaml": ("  title: An embassy opens\n", "")}, "events.yaml:19: missing required field 'title'"),
-    "mistyped-field": ({"events.yaml": ("sectors: [defence]", "sectors: defence")}, "events.yaml:42: field 'sectors': expected a list"),
-    "unknown-key": ({"events.yaml": ("  title: An embassy opens", "  titel: An embassy opens")}, "events.yaml:22: unknown field 'titel'"),
-    "impossible-date": ({"events.yaml": ('"1995-03-01"', '"1995-02-29"')}, "events.yaml:20: field 'date': '1995-02-29' is not a day"),
-    "duplicate-id": ({"sources.yaml": ("- id: news-report", "- id: july-event")}, "duplicate id 'july-event' (first used at"),
-    "missing-source": ({"agreements.yaml": ("sources: [news-report]", "sources: [news-reprot]")}, "agreements.yaml:1: unknown source 'news-reprot'"),
-    "missing-sector": ({"events.yaml": ("sectors: [defence]", "sectors: [defense-ministry]")}, "events.yaml:37: unknown sector 'defense-ministry'"),
-    "non-numeric": ({"indicators.yaml": ("value: 1.2", "value: 1.2 percent")}, "indicators.yaml:34: field 'value': expected a plain number"),
-    "huge-number": ({"indicators.yaml": ("value: 1.2", "value: 1" + "0" * 5000)}, "indicators.yaml:34: field 'value': a number of 5001"),
-    "bad-yaml": ({"sectors.yaml": ("  label: Trade", "  label: [Trade")}, "sectors.yaml:12: invalid YAML"),
-}  # fmt: skip
+
+def _edit(name: str, old: str, new: str) -> dict[str, tuple[str, str]]:
+    return {name: (old, new)}
+
+
+BROKEN: dict[str, tuple[dict[str, tuple[str, str]], str]] = {
+    "missing-field": (
+        _edit("events.yaml", "  title: An embassy opens\n", ""),
+        "events.yaml:19: missing required field 'title'",
+    ),
+    "mistyped-field": (
+        _edit("events.yaml", "sectors: [defence]", "sectors: defence"),
+        "events.yaml:42: field 'sectors': expected a list",
+    ),
+    "unknown-key": (
+        _edit("events.yaml", "  title: An embassy opens", "  titel: An embassy opens"),
+        "events.yaml:22: unknown field 'titel'",
+    ),
+    "impossible-date": (
+        _edit("events.yaml", '"1995-03-01"', '"1995-02-29"'),
+        "events.yaml:20: field 'date': '1995-02-29' is not a day",
+    ),
+    "duplicate-id": (
+        _edit("sources.yaml", "- id: news-report", "- id: july-event"),
+        "duplicate id 'july-event' (first used at",
+    ),
+    "missing-source": (
+        _edit("agreements.yaml", "sources: [news-report]", "sources: [news-reprot]"),
+        "agreements.yaml:1: unknown source 'news-reprot'",
+    ),
+    "missing-sector": (
+        _edit("events.yaml", "sectors: [defence]", "sectors: [defense-ministry]"),
+        "events.yaml:37: unknown sector 'defense-ministry'",
+    ),
+    "non-numeric": (
+        _edit("indicators.yaml", "value: 1.2", "value: 1.2 percent"),
+        "indicators.yaml:34: field 'value': expected a plain number",
+    ),
+    "huge-number": (
+        _edit("indicators.yaml", "value: 1.2", "value: 1" + "0" * 5000),
+        "indicators.yaml:34: field 'value': a number of 5001",
+    ),
+    "bad-yaml": (_edit("sectors.yaml", "  label: Trade", "  label: [Trade"), "sectors.yaml:12: invalid YAML"),
+}
 
 
 def _broken_kb(where: Path, case: str) -> Path:
@@ -429,7 +515,10 @@ def test_many_broken_references_are_checked_in_seconds(tmp_path: Path) -> None:
 
 def test_missing_kb_directory(cli: Cli, tmp_path: Path) -> None:
     line = one_error_line(cli("timeline", data=tmp_path / "nowhere"))
-    assert line == f"Error: {tmp_path}/nowhere: KB directory not found; pass --data DIR (or set PAKAZ_DATA) to a KB directory"
+    assert (
+        line
+        == f"Error: {tmp_path}/nowhere: KB directory not found; pass --data DIR (or set PAKAZ_DATA) to a KB directory"
+    )
 
 
 def test_a_file_where_the_kb_directory_should_be(cli: Cli) -> None:
@@ -476,7 +565,10 @@ def test_an_unreadable_file(tmp_path: Path) -> None:
     kb = make_kb(tmp_path / "kb")
     (kb / "errata.yaml").chmod(0)
     try:
-        assert problems(kb)[0] == "KB/errata.yaml: permission denied: cannot read the file; check its permissions (chmod a+r)"
+        assert (
+            problems(kb)[0]
+            == "KB/errata.yaml: permission denied: cannot read the file; check its permissions (chmod a+r)"
+        )
     finally:
         (kb / "errata.yaml").chmod(0o644)
 
@@ -492,7 +584,9 @@ def test_permission_denied_is_explained(tmp_path: Path, monkeypatch: pytest.Monk
 
     kb = make_kb(tmp_path / "kb")
     monkeypatch.setattr(os, "open", refuse)
-    assert problems(kb)[0] == "KB/errata.yaml: permission denied: cannot read the file; check its permissions (chmod a+r)"
+    assert (
+        problems(kb)[0] == "KB/errata.yaml: permission denied: cannot read the file; check its permissions (chmod a+r)"
+    )
 
 
 @pytest.mark.parametrize("special", ["fifo", "/dev/zero", "/dev/null"])
@@ -506,9 +600,12 @@ def test_a_device_or_fifo_is_refused_without_reading(tmp_path: Path, special: st
         pytest.skip(f"no {special} here")
     else:
         (kb / "events.yaml").symlink_to(special)
-    script = "from pathlib import Path; from pakaz.kb import parse_dir; print(parse_dir(Path(r'%s'))[1][0])" % kb
+    script = f"from pathlib import Path; from pakaz.kb import parse_dir; print(parse_dir(Path({str(kb)!r}))[1][0])"
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    assert result.stdout == f"{kb}/events.yaml: is not a regular file (a device, FIFO or socket); point it at a YAML file\n"
+    assert (
+        result.stdout
+        == f"{kb}/events.yaml: is not a regular file (a device, FIFO or socket); point it at a YAML file\n"
+    )
 
 
 # --- 6. text that attacks the terminal or the renderer -----------------------------------------
@@ -528,7 +625,7 @@ def evil_kb(where: Path) -> Path:
         where,
         replace={"meta.yaml": f'version: "0.9.0"\ndate: "2026-01-02"\ntitle: {e}\n'},
         append={
-            "sources.yaml": f'- id: evil-src\n  title: {e}\n  publisher: {e}\n  kind: news\n'
+            "sources.yaml": f"- id: evil-src\n  title: {e}\n  publisher: {e}\n  kind: news\n"
             f'  url: "https://evil.example/\\e]52;c;cHduZWQ=\\a"\n  notes: {e}\n',
             "sectors.yaml": f"- id: evil\n  label: {e}\n  description: {e}\n",
             "events.yaml": f'- id: evil-event\n  date: "2025-01-01"\n  type: recognition\n  title: {e}\n'
@@ -582,7 +679,8 @@ def test_kb_text_never_drives_the_terminal(evil: Path, cli: Cli, command: list[s
     elif fmt == "yaml":
         assert EVIL in _texts(yaml.safe_load(out))
     else:  # markdown doubles backslashes
-        assert (EVIL_SHOWN.replace("\\", "\\\\") if fmt == "markdown" else EVIL_SHOWN) in out
+        doubled = fmt == "markdown" and command != ["overview"]
+        assert (EVIL_SHOWN.replace("\\", "\\\\") if doubled else EVIL_SHOWN) in out
         assert "[bold]B[/] [/] [link=https://evil.example]L[/link]" in out
     if fmt == "csv" and command != ["overview"]:
         rows = list(csv.reader(io.StringIO(out, newline="")))
@@ -590,7 +688,9 @@ def test_kb_text_never_drives_the_terminal(evil: Path, cli: Cli, command: list[s
 
 
 @pytest.mark.parametrize(
-    "command", [["indicators", "--chart"], ["cite", "evil-event"], ["cite", "evil-event", "--style", "bibtex"]], ids=" ".join
+    "command",
+    [["indicators", "--chart"], ["cite", "evil-event"], ["cite", "evil-event", "--style", "bibtex"]],
+    ids=" ".join,
 )
 def test_charts_and_citations_never_drive_the_terminal(evil: Path, cli: Cli, command: list[str]) -> None:
     result = cli(*command, data=evil, env={"COLUMNS": "1000"})
@@ -663,7 +763,9 @@ def test_problem_and_printable() -> None:
     assert printable("plain Bakı text") == "plain Bakı text"
     assert printable("a\tb\nc\x1b\x9b\u202e\u2028") == "a\\x09b\\x0ac\\x1b\\x9b\\u202e\\u2028"
     assert str(Problem("f\x1b", 2, "m\x07")) == "f\\x1b:2: m\\x07"
-    assert str(KBError([Problem("f", 0, "\x1b[2J"), Problem("g", 1, "x")])).startswith("f: \\x1b[2J (and 1 more problem")
+    assert str(KBError([Problem("f", 0, "\x1b[2J"), Problem("g", 1, "x")])).startswith(
+        "f: \\x1b[2J (and 1 more problem"
+    )
 
 
 # --- 7. environments ---------------------------------------------------------------------------
@@ -695,7 +797,8 @@ def pakaz(
 @pytest.mark.parametrize(
     "args",
     [["timeline", "-f", "table"], ["show", "year-event", "-f", "table"], ["overview"], ["indicators", "--chart"],
-     ["search", "turkiye"], ["sources", "gov-record", "-f", "table"], ["cite", "july-event"], ["timeline", "-f", "yaml"]],
+     ["search", "turkiye"], ["sources", "gov-record", "-f", "table"], ["cite", "july-event"],
+     ["timeline", "-f", "yaml"]],
     ids=" ".join,
 )  # fmt: skip
 def test_stdout_that_cannot_show_unicode(_isolated_env: Path, env: dict[str, str], args: list[str]) -> None:
@@ -757,7 +860,9 @@ def test_stderr_closed_still_exits_with_the_status(_isolated_env: Path, tmp_path
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
-@pytest.mark.parametrize("args", [["timeline"], ["overview"], ["validate"], ["show", "july-event", "-f", "json"]], ids=" ".join)
+@pytest.mark.parametrize(
+    "args", [["timeline"], ["overview"], ["validate"], ["show", "july-event", "-f", "json"]], ids=" ".join
+)
 def test_a_full_disk(_isolated_env: Path, args: list[str]) -> None:
     result = pakaz(["--data", str(MINI), *args], _isolated_env, shell="{cmd} > /dev/full")
     assert result.returncode == 1
@@ -772,7 +877,9 @@ def test_a_reader_that_closes_early(_isolated_env: Path, tmp_path: Path) -> None
     )
     kb = make_kb(tmp_path / "kb", append={"events.yaml": events})
     for fmt in ("json", "table", "csv"):
-        result = pakaz(["--data", str(kb), "timeline", "-f", fmt], _isolated_env, shell="{cmd} | head -c 100 >/dev/null")
+        result = pakaz(
+            ["--data", str(kb), "timeline", "-f", fmt], _isolated_env, shell="{cmd} | head -c 100 >/dev/null"
+        )
         assert result.returncode == 0 and result.stderr == b"", result.stderr
 
 
@@ -852,8 +959,9 @@ def test_extreme_arguments(cli: Cli, args: list[str], status: int) -> None:
 
 @pytest.mark.parametrize("text", [".*(", "[bold]", "(?i)visit", "\\", "a|b", "%s%n", "{0}"])
 def test_query_text_is_plain_text_never_a_pattern(tmp_path: Path, cli: Cli, text: str) -> None:
+    quoted = text.replace("\\", "\\\\")
     event = (
-        f'- id: literal-event\n  date: "2001"\n  type: visit\n  title: "Has {text.replace(chr(92), chr(92) * 2)} inside"\n'
+        f'- id: literal-event\n  date: "2001"\n  type: visit\n  title: "Has {quoted} inside"\n'
         "  summary: S\n  sectors: [trade]\n  sources: [article]\n  verification: article-only\n"
     )
     kb = make_kb(tmp_path / "kb", append={"events.yaml": event})
@@ -866,7 +974,7 @@ def test_query_text_is_plain_text_never_a_pattern(tmp_path: Path, cli: Cli, text
 # --- fuzzing: the loader and the validator never fail with anything but a clean problem ----------
 
 YAMLISH = st.text(
-    alphabet=st.sampled_from(list("-:[]{},&*!|>'\"#%@`?~ \t\n\\.0123456789aeiouxyzAEN_\u00e9\u202e\x85\ufeff") + ["\r\n"]),
+    alphabet=st.sampled_from(list("-:[]{},&*!|>'\"#%@`?~ \t\r\n\\.0123456789aeiouxyzAEN_\u00e9\u202e\x85\ufeff")),
     max_size=200,
 )
 SCALARS = st.one_of(
@@ -914,10 +1022,20 @@ def test_fuzz_read_bytes(tmp_path_factory: pytest.TempPathFactory, raw: bytes) -
         _clean([e.problem])
 
 
-_FUZZ_FILES = ["events.yaml", "agreements.yaml", "indicators.yaml", "sources.yaml", "sectors.yaml", "errata.yaml", "meta.yaml"]
+_FUZZ_FILES = [
+    "events.yaml",
+    "agreements.yaml",
+    "indicators.yaml",
+    "sources.yaml",
+    "sectors.yaml",
+    "errata.yaml",
+    "meta.yaml",
+]
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 @given(
     name=st.sampled_from(_FUZZ_FILES),
     content=st.one_of(

@@ -547,7 +547,8 @@ def validate(
     if kb is None:
         for problem in problems:
             sys.stderr.write(f"{problem}\n")
-        sys.stderr.write(printable(f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found in {directory}") + "\n")
+        summary = f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found in {directory}"
+        sys.stderr.write(printable(summary) + "\n")
         raise typer.Exit(ExitCode.ERROR)
     counts = ", ".join(f"{len(getattr(kb, c))} {c}" for c in ("events", "agreements", "indicators", "sources", "sectors", "errata"))
     write(printable(f"OK: {directory}: knowledge base {kb.meta.version} ({kb.meta.date}): {counts}") + "\n")

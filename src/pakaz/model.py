@@ -251,7 +251,7 @@ class Field(NamedTuple):
     required: bool
 
 
-def F(name: str, rule: Rule, required: bool = True) -> Field:  # noqa: N802 - reads as a table
+def F(name: str, rule: Rule, required: bool = True) -> Field:  # a capital: it reads as a table
     return Field(name, rule, required)
 
 
@@ -343,9 +343,16 @@ def parse_meta(raw: Any, file: str) -> tuple[Meta | None, list[Problem]]:
     problems = []
     for key in raw:
         if key not in Meta._fields:
-            problems.append(Problem(file, key_lines.get(key, 1), f"unknown field '{_clip(key)}'{suggest(key, Meta._fields)}"))
+            problems.append(
+                Problem(file, key_lines.get(key, 1), f"unknown field '{_clip(key)}'{suggest(key, Meta._fields)}")
+            )
     values: dict[str, Any] = {}
-    for name, rule, required in (("version", line, True), ("date", date, True), ("title", line, True), ("licence", line, False)):
+    for name, rule, required in (
+        ("version", line, True),
+        ("date", date, True),
+        ("title", line, True),
+        ("licence", line, False),
+    ):
         if raw.get(name) is None:
             if required:
                 problems.append(Problem(file, getattr(raw, "line", 1), f"missing required field '{name}'"))

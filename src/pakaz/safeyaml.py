@@ -94,12 +94,17 @@ def read(path: str, shown_as: str | None = None) -> tuple[Any, list[Problem]]:
                 raise YAMLProblem(Problem(name, 0, "is a directory, expected a YAML file"))
             if not stat.S_ISREG(mode):
                 # A FIFO, a device (/dev/zero, /dev/tty) or a socket: reading could block or never end.
-                raise YAMLProblem(Problem(name, 0, "is not a regular file (a device, FIFO or socket); point it at a YAML file"))
+                raise YAMLProblem(
+                    Problem(name, 0, "is not a regular file (a device, FIFO or socket); point it at a YAML file")
+                )
             raw = f.read(MAX_BYTES + 1)
     except OSError as e:
         raise YAMLProblem(Problem(name, 0, _open_problem(e, path))) from None
     if len(raw) > MAX_BYTES:
-        raise YAMLProblem(Problem(name, 0, f"file is larger than {MAX_BYTES // 2**20} MiB; split the collection or check that this is the right file"))
+        message = (
+            f"file is larger than {MAX_BYTES // 2**20} MiB, the limit for a KB file; check that it is the right file"
+        )
+        raise YAMLProblem(Problem(name, 0, message))
     return parse(decode(raw, name), name)
 
 
@@ -140,7 +145,9 @@ def parse(text: str, name: str) -> tuple[Any, list[Problem]]:
         raise YAMLProblem(Problem(name, 0, f"invalid YAML: {e}")) from None
     except UnicodeEncodeError as e:  # a lone surrogate: text that did not come from a UTF-8 file
         line = _line_at(text, e.start, False)
-        raise YAMLProblem(Problem(name, line, f"not UTF-8 text (U+{ord(text[e.start]):04X}); save the file as UTF-8")) from None
+        raise YAMLProblem(
+            Problem(name, line, f"not UTF-8 text (U+{ord(text[e.start]):04X}); save the file as UTF-8")
+        ) from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -178,7 +185,7 @@ class _Builder:
     def fail(self, event: Any, message: str) -> YAMLProblem:
         return YAMLProblem(Problem(self.name, event.start_mark.line + 1, message))
 
-    def build(self, next_event: Any) -> Any:  # noqa: C901 - one loop over every kind of event
+    def build(self, next_event: Any) -> Any:
         import yaml
 
         scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
@@ -270,7 +277,9 @@ class _Builder:
             raise self.fail(event, "merge keys (<<) are not allowed; write the fields out")
         first = mapping.key_lines.get(key)
         if first is not None:
-            self.problems.append(Problem(self.name, line, f"duplicate key '{key}' (first given on line {first}); keep one"))
+            self.problems.append(
+                Problem(self.name, line, f"duplicate key '{key}' (first given on line {first}); keep one")
+            )
             return _SKIP
         mapping.key_lines[key] = line
         return key

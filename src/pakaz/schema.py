@@ -141,7 +141,6 @@ def _ascii(pattern: str) -> str:
     return pattern.replace(r"\d", "[0-9]")
 
 
-
 # Each scalar rule as a schema with a type list, so that "null" can be added to it.
 # Patterns are anchored with ^...$ (ECMA-262: $ is the end of the text).
 _SCALARS: dict[Callable[[Any], Any], dict[str, Any]] = {
