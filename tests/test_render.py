@@ -337,9 +337,18 @@ def test_show_table(mini: KB) -> None:
         "verification  confirmed",
         "",
         "Sources:",
-        "  [article] Unknown. “The article”.",
-        "  [gov-record] Ministry of Examples. “An official record”. 2024-07-12. https://example.org/record.",
+        "  1. Unknown. “The article”. [article]",
+        "  2. Ministry of Examples. “An official record”. 2024-07-12. https://example.org/record. [gov-record]",
     ]
+
+
+def test_show_table_wraps_long_citations_under_their_text(mini: KB) -> None:
+    out = render_detail(mini, query.find(mini, "july-event"), Format.table, Style(width=50))
+    lines = table_lines(out)
+    start = lines.index("Sources:")
+    assert lines[start + 1].startswith("  1. ")
+    continuation = [line for line in lines[start + 1 :] if line and not line.lstrip()[:2].rstrip(".").isdigit()]
+    assert continuation and all(line.startswith("     ") for line in continuation)
 
 
 def test_show_source_lists_what_cites_it(mini: KB) -> None:

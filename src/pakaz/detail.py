@@ -78,8 +78,12 @@ def _detail_table(kb: KB, record: Record, row: dict[str, Any], style: Style) -> 
     else:
         console.print(_text("\nSources:", "bold"))
         by_id = {s.id: s for s in kb.sources}
-        for source_id in getattr(record, "sources", ()):
+        cited = Table.grid(padding=(0, 1), pad_edge=True)  # a hanging indent: wrapped lines stay under the text
+        cited.add_column(no_wrap=True)
+        cited.add_column(overflow="fold")
+        for n, source_id in enumerate(getattr(record, "sources", ()), 1):
             source = by_id.get(source_id)
             if source is not None:
-                console.print(_text(f"  [{source.id}] {citation_line(source)}"))
+                cited.add_row(_text(f" {n}."), _text(f"{citation_line(source)} [{source.id}]"))
+        console.print(cited)
     return str(console.file.getvalue())
