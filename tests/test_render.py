@@ -338,7 +338,8 @@ def test_show_table(mini: KB) -> None:
         "",
         "Sources:",
         "  1. Unknown. “The article”. [article]",
-        "  2. Ministry of Examples. “An official record”. 2024-07-12. https://example.org/record. [gov-record]",
+        "  2. Ministry of Examples. “An official record”. 2024-07-12. https://example.org/record.",
+        "     [gov-record]",
     ]
 
 
