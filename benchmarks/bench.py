@@ -26,10 +26,28 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-WORDS = (
-    "trade energy visit summit pipeline caravan agreement ministry cooperation delegation "
-    "embassy exercise investment tourism culture scholarship railway customs minerals justice"
-).split()
+WORDS = [
+    "trade",
+    "energy",
+    "visit",
+    "summit",
+    "pipeline",
+    "caravan",
+    "agreement",
+    "ministry",
+    "cooperation",
+    "delegation",
+    "embassy",
+    "exercise",
+    "investment",
+    "tourism",
+    "culture",
+    "scholarship",
+    "railway",
+    "customs",
+    "minerals",
+    "justice",
+]
 SECTORS = ("diplomacy", "energy", "trade", "defence", "culture", "tourism", "transport", "law")
 
 
@@ -80,7 +98,9 @@ def generate_kb(directory: Path, size: int, seed: int = 7) -> None:
     sources = [f"src-{i}" for i in range(20)]
     with open(directory / "sources.yaml", "w", encoding="utf-8") as f:
         for s in sources:
-            f.write(f"- id: {s}\n  title: Source {s}\n  publisher: Bench\n  kind: news\n  url: https://example.org/{s}\n")
+            f.write(
+                f"- id: {s}\n  title: Source {s}\n  publisher: Bench\n  kind: news\n  url: https://example.org/{s}\n"
+            )
     with open(directory / "sectors.yaml", "w", encoding="utf-8") as f:
         for s in SECTORS:
             f.write(f"- id: {s}\n  label: {s.title()}\n")
@@ -165,10 +185,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in commands:
         ratio = startup.ratio(name, base)
         target = targets.get(name)
-        mark = "" if target is None else ("≤%.1f ok" % target if ratio <= target else "≤%.1f FAIL" % target)
+        mark = "" if target is None else (f"≤{target:.1f} ok" if ratio <= target else f"≤{target:.1f} FAIL")
         if target is not None:
             verdicts.append(ratio <= target)
-        print(fmt_row((name, f"{startup.wall(name) * 1000:.0f}", f"{startup.peak(name):.0f}", f"{ratio:.2f}", mark), widths))
+        print(
+            fmt_row(
+                (name, f"{startup.wall(name) * 1000:.0f}", f"{startup.peak(name):.0f}", f"{ratio:.2f}", mark), widths
+            )
+        )
     for name, n in startup.failures.items():
         print(f"  note: {name} exited non-zero in {n} runs")
 
@@ -178,7 +202,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     widths2 = (8, 11, 11, 10, 11, 11, 9, 9, 10, 8)
     print(
         fmt_row(
-            ("events", "first run", "C yaml", "first÷yaml", "timeline", "search", "peak MiB", "yq", "yq÷pakaz", "µs/rec"),
+            (
+                "events",
+                "first run",
+                "C yaml",
+                "first÷yaml",
+                "timeline",
+                "search",
+                "peak MiB",
+                "yq",
+                "yq÷pakaz",
+                "µs/rec",
+            ),
             widths2,
         )
     )
@@ -189,7 +224,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         runs = max(3, args.runs if size <= 10000 else args.runs // 3)
         cold = Series()
         timeline_cmd = [*pakaz_cmd, "--data", str(kb), "timeline", "--since", "2020", "--format", "jsonl"]
-        yaml_cmd = [py, "-c", f"import yaml; yaml.load(open({str(kb / 'events.yaml')!r}, 'rb'), Loader=yaml.CSafeLoader)"]
+        yaml_cmd = [
+            py,
+            "-c",
+            f"import yaml; yaml.load(open({str(kb / 'events.yaml')!r}, 'rb'), Loader=yaml.CSafeLoader)",
+        ]
         for _ in range(args.cold_runs):
             shutil.rmtree(work / "cache", ignore_errors=True)
             cold.add("first", timeline_cmd, env)

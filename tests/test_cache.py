@@ -12,10 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import MINI, copy_kb, pakaz_env
 from pakaz import kb as kbmod
 from pakaz.kb import load
-
-from conftest import MINI, copy_kb, pakaz_env
 
 
 def cache_files(cache: Path) -> list[Path]:
@@ -127,7 +126,9 @@ def test_cache_with_foreign_objects_is_rejected(kb_dir: Path, _isolated_env: Pat
     count, columns, folded = collections[2]  # events
     code = compile("open('pwned', 'w')", "x", "exec")
     bad_columns = (columns[0], ("r", tuple(code for _ in range(count))), *columns[2:])
-    path.write_bytes(marshal.dumps((fingerprint, meta, (*collections[:2], (count, bad_columns, folded), *collections[3:]))))
+    path.write_bytes(
+        marshal.dumps((fingerprint, meta, (*collections[:2], (count, bad_columns, folded), *collections[3:])))
+    )
     assert load(kb_dir) == good
     assert not Path("pwned").exists()
 
@@ -148,7 +149,9 @@ def test_a_pickle_in_place_of_the_cache_is_never_unpickled(kb_dir: Path, _isolat
     assert not marker.exists()
 
 
-def test_read_only_cache_directory_works_without_caching(kb_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_read_only_cache_directory_works_without_caching(
+    kb_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cache = tmp_path / "ro-cache"
     cache.mkdir()
     cache.chmod(0o500)
@@ -162,7 +165,9 @@ def test_read_only_cache_directory_works_without_caching(kb_dir: Path, tmp_path:
         cache.chmod(0o700)
 
 
-def test_cache_directory_that_cannot_exist_works_without_caching(kb_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cache_directory_that_cannot_exist_works_without_caching(
+    kb_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory")
     monkeypatch.setenv("PAKAZ_CACHE_DIR", str(blocker / "cache"))

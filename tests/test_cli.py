@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from conftest import FIXTURES, MINI
 from pakaz import cli as pakaz_cli
 
 Cli = Callable[..., Result]
+Runner = Callable[..., "subprocess.CompletedProcess[str]"]
 
 # Every listing command, with arguments that give rows on the mini KB.
 LISTINGS: dict[str, tuple[str, ...]] = {
@@ -562,3 +564,31 @@ def test_completion_never_fails(tmp_path: Path) -> None:
     context.params = {"data": str(tmp_path / "missing")}
     assert pakaz_cli.complete_sector(context, "") == []
     assert pakaz_cli.complete_id(context, "") == []
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["timeline", "--frmat", "json"], "No such option: --frmat"),
+        (["timeline", "-f", "jsn"], "'jsn' is not one of"),
+        (["timelin"], "Did you mean 'timeline'?"),
+        (["show"], "Missing argument 'ID'"),
+        (["timeline", "--limit", "-1"], "--limit"),
+        (["indicators", "--year", "soon"], "--year"),
+        (["--color", "sometimes", "timeline"], "'sometimes' is not one of"),
+    ],
+)
+def test_usage_errors_are_one_line_with_a_pointer_to_help(run: Runner, args: list[str], expected: str) -> None:
+    result = run("--data", str(MINI), *args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: ") and expected in lines[0]
+    assert "--help'" in lines[0]
+
+
+def test_no_command_prints_the_help(run: Runner) -> None:
+    result = run()
+    assert result.returncode == 0
+    assert "Usage: pakaz" in result.stdout and "timeline" in result.stdout

@@ -608,6 +608,17 @@ def test_a_device_or_fifo_is_refused_without_reading(tmp_path: Path, special: st
     )
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+def test_a_fifo_in_the_cache_directory_does_not_hang(_isolated_env: Path, tmp_path: Path) -> None:
+    kb = make_kb(tmp_path / "kb")
+    cache = kb_module._cache_path(kb)  # the same file the process will look for: same PAKAZ_CACHE_DIR
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(cache)
+    result = pakaz(["--data", str(kb), "timeline"], _isolated_env, timeout=60)
+    assert (result.returncode, result.stderr) == (0, b"")
+    assert result.stdout.startswith(b"id\tdate")
+
+
 # --- 6. text that attacks the terminal or the renderer -----------------------------------------
 
 EVIL_YAML = (

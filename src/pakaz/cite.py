@@ -73,7 +73,11 @@ def _bib_escape(text: str) -> str:
 
 def bibtex(source: Source) -> str:
     """A BibTeX @misc entry (biblatex reads `url` and `urldate`-less entries as well)."""
-    fields = [("title", "{" + _bib_escape(source.title) + "}"), ("publisher", _bib_escape(source.publisher)), ("howpublished", _bib_escape(source.publisher))]
+    fields = [
+        ("title", "{" + _bib_escape(source.title) + "}"),
+        ("publisher", _bib_escape(source.publisher)),
+        ("howpublished", _bib_escape(source.publisher)),
+    ]
     if source.published:
         parts = source.published.split("-")
         fields.append(("year", parts[0]))

@@ -5,12 +5,13 @@ The only module that imports typer.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from enum import Enum
-from typing import Annotated, Any, NoReturn, Optional
+from typing import Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -76,6 +77,40 @@ class PakazGroup(TyperGroup):
         except BrokenPipeError:
             _quiet_broken_pipe()
 
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **kwargs: Any,
+    ) -> Any:
+        # Usage errors as one line ("Error: ...; see 'pakaz timeline --help'") instead of
+        # a boxed panel, with the documented exit code; everything else as Typer does it.
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, windows_expand_args, **kwargs)
+        from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError  # vendored in 0.26-0.28
+
+        try:
+            code = super().main(args, prog_name, complete_var, False, windows_expand_args, **kwargs)
+        except NoArgsIsHelpError as e:  # plain `pakaz`: the help, as `pakaz --help` prints it
+            help_text = e.ctx.get_help() if e.ctx is not None else ""
+            if help_text:
+                sys.stdout.write(help_text + "\n")
+            code = ExitCode.OK
+        except UsageError as e:
+            hint = f"; see '{e.ctx.command_path} --help'" if e.ctx is not None else ""
+            _error(e.format_message().replace("\n", " ").rstrip(".") + hint)
+            code = ExitCode.USAGE
+        except ClickException as e:
+            _error(e.format_message())
+            code = e.exit_code
+        except typer.Abort:  # Ctrl-C inside click's own code (a prompt, for instance)
+            sys.stderr.write("\nInterrupted.\n")
+            code = ExitCode.INTERRUPTED
+        sys.exit(code if isinstance(code, int) else ExitCode.OK)
+
 
 app = typer.Typer(
     cls=PakazGroup,
@@ -127,7 +162,7 @@ def _version(ctx: typer.Context, value: bool) -> None:
 def root(
     ctx: typer.Context,
     data: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--data",
             envvar="PAKAZ_DATA",
@@ -201,19 +236,32 @@ FormatOpt = Annotated[
     Format, typer.Option("--format", "-f", help="Output format; auto is table on a terminal, tsv otherwise.")
 ]
 FieldsOpt = Annotated[
-    Optional[str], typer.Option("--fields", metavar="A,B,C", help="Pick and order the fields of every format.")
+    str | None, typer.Option("--fields", metavar="A,B,C", help="Pick and order the fields of every format.")
 ]
 NoHeaderOpt = Annotated[bool, typer.Option("--no-header", help="Leave out the header line of tsv, csv and markdown.")]
-LimitOpt = Annotated[Optional[int], typer.Option("--limit", "-n", min=0, help="Show at most N records.")]
-SinceOpt = Annotated[Optional[str], typer.Option("--since", metavar="DATE", help="From this date: YYYY, YYYY-MM or YYYY-MM-DD.")]
-UntilOpt = Annotated[Optional[str], typer.Option("--until", metavar="DATE", help="Up to this date: YYYY, YYYY-MM or YYYY-MM-DD.")]
-SectorOpt = Annotated[
-    Optional[list[str]],
-    typer.Option("--sector", "-s", metavar="SECTOR", autocompletion=complete_sector, help="Only this sector (repeatable; aliases work)."),
+LimitOpt = Annotated[int | None, typer.Option("--limit", "-n", min=0, help="Show at most N records.")]
+SinceOpt = Annotated[
+    str | None, typer.Option("--since", metavar="DATE", help="From this date: YYYY, YYYY-MM or YYYY-MM-DD.")
 ]
-QueryOpt = Annotated[Optional[str], typer.Option("--query", "-q", metavar="TEXT", help="Only records containing every word of TEXT.")]
+UntilOpt = Annotated[
+    str | None, typer.Option("--until", metavar="DATE", help="Up to this date: YYYY, YYYY-MM or YYYY-MM-DD.")
+]
+SectorOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--sector",
+        "-s",
+        metavar="SECTOR",
+        autocompletion=complete_sector,
+        help="Only this sector (repeatable; aliases work).",
+    ),
+]
+QueryOpt = Annotated[
+    str | None, typer.Option("--query", "-q", metavar="TEXT", help="Only records containing every word of TEXT.")
+]
 VerificationOpt = Annotated[
-    Optional[list[Verification]], typer.Option("--verification", "-V", help="Only records with this verification status (repeatable).")
+    list[Verification] | None,
+    typer.Option("--verification", "-V", help="Only records with this verification status (repeatable)."),
 ]
 
 
@@ -313,8 +361,14 @@ def agreements(
     ctx: typer.Context,
     sector: SectorOpt = None,
     type_: Annotated[
-        Optional[list[str]],
-        typer.Option("--type", "-t", metavar="TYPE", autocompletion=complete_type, help="Only this type: mou, agreement, treaty, ... (repeatable)."),
+        list[str] | None,
+        typer.Option(
+            "--type",
+            "-t",
+            metavar="TYPE",
+            autocompletion=complete_type,
+            help="Only this type: mou, agreement, treaty, ... (repeatable).",
+        ),
     ] = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
@@ -345,14 +399,24 @@ def agreements(
 def indicators(
     ctx: typer.Context,
     country: Annotated[
-        Optional[list[str]],
-        typer.Option("--country", "-c", metavar="COUNTRY", autocompletion=complete_country, help="PAK, AZE or PAK-AZE; also PK, pakistan, ... (repeatable)."),
+        list[str] | None,
+        typer.Option(
+            "--country",
+            "-c",
+            metavar="COUNTRY",
+            autocompletion=complete_country,
+            help="PAK, AZE or PAK-AZE; also PK, pakistan, ... (repeatable).",
+        ),
     ] = None,
     name: Annotated[
-        Optional[list[str]],
-        typer.Option("--name", metavar="NAME", autocompletion=complete_name, help="Only this indicator, e.g. gdp (repeatable)."),
+        list[str] | None,
+        typer.Option(
+            "--name", metavar="NAME", autocompletion=complete_name, help="Only this indicator, e.g. gdp (repeatable)."
+        ),
     ] = None,
-    year: Annotated[Optional[list[int]], typer.Option("--year", "-y", min=1, max=9999, help="Only this year (repeatable).")] = None,
+    year: Annotated[
+        list[int] | None, typer.Option("--year", "-y", min=1, max=9999, help="Only this year (repeatable).")
+    ] = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
     verification: VerificationOpt = None,
@@ -389,7 +453,10 @@ def indicators(
 def search(
     ctx: typer.Context,
     text: Annotated[
-        list[str], typer.Argument(metavar="TEXT...", help="Words to find; every word must match, in any case, with or without accents.")
+        list[str],
+        typer.Argument(
+            metavar="TEXT...", help="Words to find; every word must match, in any case, with or without accents."
+        ),
     ],
     limit: LimitOpt = None,
     fmt: FormatOpt = Format.auto,
@@ -412,7 +479,10 @@ def search(
 def sources(
     ctx: typer.Context,
     source_id: Annotated[
-        Optional[str], typer.Argument(metavar="[ID]", autocompletion=complete_source, help="Show this source and every record that cites it.")
+        str | None,
+        typer.Argument(
+            metavar="[ID]", autocompletion=complete_source, help="Show this source and every record that cites it."
+        ),
     ] = None,
     fmt: FormatOpt = Format.auto,
     fields: FieldsOpt = None,
@@ -436,7 +506,9 @@ def sources(
 
     record = q.find(kb, source_id)
     if not isinstance(record, Source):
-        raise NotFoundError(f"'{source_id}' is in {q.collection_of(record)}, not a source; try 'pakaz show {source_id}'.")
+        raise NotFoundError(
+            f"'{source_id}' is in {q.collection_of(record)}, not a source; try 'pakaz show {source_id}'."
+        )
     write(render_detail(kb, record, out.fmt, out.style()))
 
 
@@ -497,7 +569,9 @@ def show(
 @app.command()
 def cite(
     ctx: typer.Context,
-    record_id: Annotated[str, typer.Argument(metavar="ID", autocompletion=complete_id, help="The id of a record or a source.")],
+    record_id: Annotated[
+        str, typer.Argument(metavar="ID", autocompletion=complete_id, help="The id of a record or a source.")
+    ],
     style: Annotated[CiteStyle, typer.Option("--style", help="text, bibtex or csl-json.")] = CiteStyle.text,
 ) -> None:
     """The sources behind a record, ready to paste into a paper or a reference manager.
@@ -531,7 +605,9 @@ def overview(
 @app.command()
 def validate(
     ctx: typer.Context,
-    path: Annotated[Optional[str], typer.Argument(metavar="[PATH]", help="KB directory (default: --data, or the bundled KB).")] = None,
+    path: Annotated[
+        str | None, typer.Argument(metavar="[PATH]", help="KB directory (default: --data, or the bundled KB).")
+    ] = None,
 ) -> None:
     """Check a KB directory and report every problem as FILE:LINE: message.
 
@@ -550,7 +626,9 @@ def validate(
         summary = f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found in {directory}"
         sys.stderr.write(printable(summary) + "\n")
         raise typer.Exit(ExitCode.ERROR)
-    counts = ", ".join(f"{len(getattr(kb, c))} {c}" for c in ("events", "agreements", "indicators", "sources", "sectors", "errata"))
+    counts = ", ".join(
+        f"{len(getattr(kb, c))} {c}" for c in ("events", "agreements", "indicators", "sources", "sectors", "errata")
+    )
     write(printable(f"OK: {directory}: knowledge base {kb.meta.version} ({kb.meta.date}): {counts}") + "\n")
 
 
@@ -631,13 +709,11 @@ def main() -> None:
         sys.exit(ExitCode.ERROR)
     try:
         _register_only(requested_command(sys.argv[1:]))
-        app()
+        app(prog_name="pakaz")
     except KeyboardInterrupt:  # Ctrl-C outside a command (while starting up)
         sys.stderr.write("\nInterrupted.\n")
         sys.exit(ExitCode.INTERRUPTED)
     except BrokenPipeError:
-        try:
+        with contextlib.suppress(OSError, ValueError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except (OSError, ValueError):
-            pass
         sys.exit(ExitCode.OK)

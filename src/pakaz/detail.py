@@ -47,7 +47,13 @@ def render_detail(kb: KB, record: Record, fmt: Format, style: Style) -> str:
     if fmt is Format.yaml:
         return yaml_text(row)
     if fmt is not Format.table:
-        flat = [{"field": k, "value": v if not isinstance(v, list) or not v or not isinstance(v[0], dict) else [d["id"] for d in v]} for k, v in row.items()]
+        flat = [
+            {
+                "field": k,
+                "value": v if not isinstance(v, list) or not v or not isinstance(v[0], dict) else [d["id"] for d in v],
+            }
+            for k, v in row.items()
+        ]
         return render(Listing("record", flat, ("field", "value"), ("field", "value")), fmt)
     return _detail_table(kb, record, row, style)
 

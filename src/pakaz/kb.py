@@ -9,8 +9,8 @@ import marshal
 import os
 import sys
 from collections.abc import Set as AbstractSet
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pakaz.errors import KBError, Problem
@@ -84,7 +84,9 @@ def _check_dir(directory: Path) -> Path:
     except OSError as e:  # a loop of symbolic links, no permission, a name too long: not a traceback
         raise KBError([Problem(shown, 0, f"cannot open the KB directory: {e.strerror or e}")]) from None
     if not directory.exists():
-        raise KBError([Problem(shown, 0, "KB directory not found; pass --data DIR (or set PAKAZ_DATA) to a KB directory")])
+        raise KBError(
+            [Problem(shown, 0, "KB directory not found; pass --data DIR (or set PAKAZ_DATA) to a KB directory")]
+        )
     if not directory.is_dir():
         raise KBError([Problem(shown, 0, "is a file, not a KB directory; pass the directory that holds meta.yaml")])
     return directory
@@ -140,7 +142,9 @@ def parse_dir(directory: Path) -> tuple[KB | None, list[Problem]]:
         items = raw[name]
         if not isinstance(items, list):
             incomplete.add(collection)
-            problems.append(Problem(shown, getattr(items, "line", 1), "expected a list of records (each starting with '- id:')"))
+            problems.append(
+                Problem(shown, getattr(items, "line", 1), "expected a list of records (each starting with '- id:')")
+            )
             continue
         lines: list[int] = getattr(items, "item_lines", [1] * len(items))
         for item, line in zip(items, lines):
@@ -151,7 +155,9 @@ def parse_dir(directory: Path) -> tuple[KB | None, list[Problem]]:
                 continue
             if record.id in where:
                 first_file, first_line = where[record.id]
-                problems.append(Problem(shown, line, f"duplicate id '{record.id}' (first used at {first_file}:{first_line})"))
+                problems.append(
+                    Problem(shown, line, f"duplicate id '{record.id}' (first used at {first_file}:{first_line})")
+                )
                 continue
             where[record.id] = (shown, line)
             parsed[collection].append(record)
@@ -342,8 +348,13 @@ def _decode_collection(cls: Any, data: Any) -> tuple[Any, ...]:
 
 
 def _read_cache(path: Path, fingerprint: tuple[Any, ...], root: str) -> KB | None:
+    import stat
+
     try:
-        with open(path, "rb") as f:
+        # Non-blocking, and regular files only: a FIFO in a shared cache directory must not hang pakaz.
+        with open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                return None
             blob = f.read()
     except OSError:
         return None

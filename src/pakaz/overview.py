@@ -46,10 +46,19 @@ def build(kb: KB) -> dict[str, Any]:
         "agreements_total": len(kb.agreements),
         "latest_events": [_event(e) for e in [e for e in events if e.date][-LATEST:][::-1]],
         "indicators": [
-            {"id": i.id, "name": i.name, "label": i.label, "country": i.country, "year": i.year,
-             "period": i.period, "value": i.value, "unit": i.unit, "verification": i.verification}
+            {
+                "id": i.id,
+                "name": i.name,
+                "label": i.label,
+                "country": i.country,
+                "year": i.year,
+                "period": i.period,
+                "value": i.value,
+                "unit": i.unit,
+                "verification": i.verification,
+            }
             for i in indicators
-        ],  # fmt: skip
+        ],
         "verification": {v: counts.get(v, 0) for v in ("confirmed", "article-only", "corrected", "disputed")},
         "errata": len(kb.errata),
     }

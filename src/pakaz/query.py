@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from pakaz.dates import FORMAT_HINT, check_partial, first_day, last_day
+from pakaz.dates import check_partial, first_day, last_day
 from pakaz.errors import NotFoundError, UsageError
 from pakaz.kb import KB
 from pakaz.model import AGREEMENT_TYPES, Agreement, Erratum, Event, Indicator, Record, Sector, Source
@@ -65,7 +65,9 @@ def _unknown(option: str, value: str, choices: Sequence[str]) -> UsageError:
     lowered = {c.lower(): c for c in choices}  # compare in one case: 'azr' should find 'AZE'
     close = [lowered[c] for c in difflib.get_close_matches(value.lower(), list(lowered), n=3, cutoff=0.5)]
     hint = (" Did you mean " + " or ".join(f"'{c}'" for c in close) + "?") if close else ""
-    return UsageError(f"Invalid value for '{option}': unknown {option.lstrip('-')} '{value}'.{hint} Valid: {', '.join(choices)}")
+    return UsageError(
+        f"Invalid value for '{option}': unknown {option.lstrip('-')} '{value}'.{hint} Valid: {', '.join(choices)}"
+    )
 
 
 def resolve_sectors(kb: KB, values: Iterable[str]) -> set[str]:
@@ -265,7 +267,9 @@ def search(kb: KB, text: str, *, limit: int | None = None) -> list[Hit]:
             if not all(term in haystack for term in terms):
                 continue
             record = records[i]
-            title = fold(str(getattr(record, "title", None) or getattr(record, "label", None) or getattr(record, "claim", "")))
+            title = fold(
+                str(getattr(record, "title", None) or getattr(record, "label", None) or getattr(record, "claim", ""))
+            )
             score = sum(3 if term in title else 1 for term in terms) + sum(2 for term in terms if term in record.id)
             hits.append(Hit(collection, record, score))
     rank = {name: i for i, name in enumerate(SEARCH_ORDER)}

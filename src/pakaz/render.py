@@ -66,9 +66,8 @@ def select(listing: Listing, fields: Sequence[str] | None) -> Listing:
     known += [c for c in listing.columns if c not in known]
     for field in fields:
         if field not in known:
-            raise UsageError(
-                f"Invalid value for '--fields': unknown field '{field}'{suggest(field, known)}. Valid: {', '.join(known)}"
-            )
+            hint = suggest(field, known)
+            raise UsageError(f"Invalid value for '--fields': unknown field '{field}'{hint}. Valid: {', '.join(known)}")
     rows = [{f: row.get(f) for f in fields} for row in listing.rows]
     return listing._replace(rows=rows, columns=tuple(fields), table_columns=tuple(fields), fit=False)
 
@@ -276,7 +275,9 @@ def _fit(columns: list[str], rows: list[dict[str, Any]], width: int) -> list[str
     """The columns that fit `width`, leaving each prose column room to be read."""
 
     def need(column: str) -> int:
-        widest = max([len(_HEADERS.get(column, column))] + [len(display(column, dict(row, _shown=columns))) for row in rows])
+        widest = max(
+            [len(_HEADERS.get(column, column))] + [len(display(column, dict(row, _shown=columns))) for row in rows]
+        )
         return min(widest, _CAP.get(column, widest)) + 3
 
     fixed = {c: need(c) for c in columns if c not in _PROSE_COLUMNS}
@@ -337,7 +338,9 @@ def render_table(listing: Listing, style: Style) -> str:
         if _too_narrow(columns, listing.rows, style.width):
             # Blocks have room for every field the table would have shown.
             return _render_stacked(list(listing.table_columns), listing.rows, style)
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title=listing.title or None, title_justify="left")
+    table = Table(
+        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title=listing.title or None, title_justify="left"
+    )
     for column in columns:
         header = _HEADERS.get(column, column)
         numeric = column in ("value", "year", "cited_by", "events", "agreements", "score")

@@ -6,7 +6,9 @@ import unicodedata
 from typing import Any
 
 # Letters that Unicode does not decompose into a base letter plus an accent.
-_EXTRA = str.maketrans({"ə": "e", "Ə": "e", "ı": "i", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "æ": "ae", "œ": "oe"})
+_EXTRA = str.maketrans(
+    {"ə": "e", "Ə": "e", "ı": "i", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "æ": "ae", "œ": "oe"}
+)
 
 
 def fold(text: str) -> str:
