@@ -2,23 +2,28 @@
 
 from __future__ import annotations
 
+import binascii
 import marshal
 import os
 import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from conftest import MINI, copy_kb, pakaz_env
 from pakaz import kb as kbmod
+from pakaz.cache import CachedRecords, column
 from pakaz.kb import load
 
 
 def cache_files(cache: Path) -> list[Path]:
-    return sorted(p for p in cache.glob("kb-*.marshal"))
+    """The main cache files (not the search files beside them)."""
+    return sorted(p for p in cache.glob("kb-*.marshal") if not p.name.endswith(".search.marshal"))
 
 
 @pytest.fixture
@@ -45,8 +50,35 @@ def test_cached_kb_equals_parsed_kb_including_search_index(kb_dir: Path) -> None
     load(kb_dir)  # writes the cache
     cached = load(kb_dir)
     assert cached == parsed
-    assert cached.folded is not None and "türkiye" not in cached.folded["events"]
-    assert "turkiye" in cached.folded["events"]
+    assert isinstance(cached.events, CachedRecords)
+    index = kbmod.folded_index(cached)
+    assert index is not None and "türkiye" not in index["events"]
+    assert "turkiye" in index["events"]
+
+
+def test_cached_records_behave_like_a_tuple_of_records(kb_dir: Path) -> None:
+    parsed = load(kb_dir, use_cache=False)
+    load(kb_dir)
+    cached = load(kb_dir).events
+    assert len(cached) == len(parsed.events)
+    assert cached[0] == parsed.events[0] and cached[-1] == parsed.events[-1]
+    assert cached[1:3] == list(parsed.events[1:3])
+    assert list(cached) == list(parsed.events)
+    with pytest.raises(IndexError):
+        cached[len(parsed.events)]
+    assert list(cached.column("date")) == [e.date for e in parsed.events]
+
+
+def test_cached_json_lines_equal_the_rendered_ones(kb_dir: Path) -> None:
+    from pakaz import query, views
+    from pakaz.cache import stored_json_lines
+    from pakaz.render import Format, render
+
+    load(kb_dir)
+    kb = load(kb_dir)
+    found = query.timeline(kb, since="1995")
+    assert stored_json_lines(kb.events, found) == render(views.events(found), Format.jsonl)
+    assert stored_json_lines(kb.events, [*found, found[0]._replace(title="not from the cache")]) is None
 
 
 def edit_title(kb_dir: Path, new: str) -> None:
@@ -119,18 +151,54 @@ def test_corrupt_cache_is_ignored_and_rebuilt(kb_dir: Path, _isolated_env: Path,
     assert load(kb_dir) == good  # and the rebuilt cache is good again
 
 
+def forge(path: Path, change: Callable[[Any], Any]) -> None:
+    """Rewrite a cache file's header with `change` and a valid checksum, as someone who can write the cache could."""
+    from array import array
+
+    data = path.read_bytes()
+    size = int.from_bytes(data[4:12], "little")
+    expected, (meta, collections) = change(marshal.loads(data[12 : 12 + size]))
+    delta = len(marshal.dumps((expected, (meta, collections)))) - size  # offsets are absolute: move them
+
+    def shift(raw: bytes) -> bytes:
+        return array("q", [o + delta for o in array("q", raw)]).tobytes()
+
+    moved = tuple((shift(rows), shift(lines), keys) for rows, lines, keys in collections)
+    header = marshal.dumps((expected, (meta, moved)))
+    rest = len(header).to_bytes(8, "little") + header + data[12 + size :]
+    path.write_bytes(binascii.crc32(rest).to_bytes(4, "little") + rest)
+
+
 def test_cache_with_foreign_objects_is_rejected(kb_dir: Path, _isolated_env: Path) -> None:
     good = load(kb_dir)
     (path,) = cache_files(_isolated_env)
-    fingerprint, meta, collections = marshal.loads(path.read_bytes())
-    count, columns, folded = collections[2]  # events
     code = compile("open('pwned', 'w')", "x", "exec")
-    bad_columns = (columns[0], ("r", tuple(code for _ in range(count))), *columns[2:])
-    path.write_bytes(
-        marshal.dumps((fingerprint, meta, (*collections[:2], (count, bad_columns, folded), *collections[3:])))
-    )
-    assert load(kb_dir) == good
+
+    def plant(header: Any) -> Any:
+        expected, (meta, collections) = header
+        rows, lines, keys = collections[2]  # events
+        keys = dict(keys, date=(code,) * len(keys["date"]))  # marshal writes the one code object once
+        return (expected, (meta, (*collections[:2], (rows, lines, keys), *collections[3:])))
+
+    forge(path, plant)
+    again = load(kb_dir)
+    assert again == good
+    assert list(column(again.events, "date")) == [e.date for e in good.events]  # the forged column was not used
     assert not Path("pwned").exists()
+
+
+def test_forged_record_is_reported_not_used(kb_dir: Path, _isolated_env: Path) -> None:
+    load(kb_dir)
+    (path,) = cache_files(_isolated_env)
+    data = bytearray(path.read_bytes())
+    size = int.from_bytes(data[4:12], "little")
+    start = 12 + size  # the first record's marshal blob: make it another type, keep the checksum valid
+    data[start] = ord("N")  # marshal's None
+    data[:4] = binascii.crc32(bytes(data[4:])).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    kb = load(kb_dir)
+    with pytest.raises(kbmod.KBError, match="cache is damaged"):
+        list(kb.sources)
 
 
 def test_a_pickle_in_place_of_the_cache_is_never_unpickled(kb_dir: Path, _isolated_env: Path, tmp_path: Path) -> None:

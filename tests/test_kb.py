@@ -269,7 +269,8 @@ def test_version_follows_data_option(cli: Cli, kb_variant: Variant) -> None:
 def test_cache_is_written_where_pakaz_cache_dir_says(_isolated_env: Path) -> None:
     assert cache_dir() == _isolated_env
     first = load(MINI)
-    assert [p.name.endswith(".marshal") for p in _isolated_env.iterdir()] == [True]
+    # The parsed KB, and beside it the search index that only `search` and `--query` read.
+    assert sorted(p.name.endswith(".search.marshal") for p in _isolated_env.iterdir()) == [False, True]
     assert load(MINI) == first
 
 

@@ -212,10 +212,18 @@ def _complete(pick: Callable[[Any], list[str]]) -> Callable[[typer.Context, str]
     return complete
 
 
+def column(records: Any, name: str) -> Any:
+    from pakaz.cache import column as kb_column
+
+    return kb_column(records, name)
+
+
 complete_sector = _complete(lambda kb: [s.id for s in kb.sectors])
-complete_name = _complete(lambda kb: sorted({i.name for i in kb.indicators}))
+complete_name = _complete(lambda kb: sorted(set(column(kb.indicators, "name"))))
 complete_id = _complete(
-    lambda kb: [r.id for c in (kb.events, kb.agreements, kb.indicators, kb.errata, kb.sources, kb.sectors) for r in c]
+    lambda kb: [
+        i for c in (kb.events, kb.agreements, kb.indicators, kb.errata, kb.sources, kb.sectors) for i in column(c, "id")
+    ]
 )
 complete_source = _complete(lambda kb: [s.id for s in kb.sources])
 
@@ -292,6 +300,19 @@ class Output:
             return True
         return self.is_tty and os.environ.get("TERM") != "dumb"
 
+    def records(self, found: Any, collection: Any, view: Callable[[Any], Listing], empty_note: str) -> None:
+        """A listing of KB records; whole records as JSON Lines come straight from the cache when it has them."""
+        if self.fmt is Format.jsonl and not self.fields:
+            from pakaz.cache import stored_json_lines
+
+            lines = stored_json_lines(collection, found)
+            if lines is not None:
+                if not found and self.is_tty:
+                    sys.stderr.write(empty_note + "\n")
+                write(lines)
+                return
+        self.listing(view(found), empty_note)
+
     def listing(self, listing: Listing, empty_note: str) -> None:
         from pakaz.render import render, select
 
@@ -353,7 +374,7 @@ def timeline(
         kb, since=since, until=until, sectors=sector or (), query=query,
         verification=_verification(verification), reverse=reverse, limit=limit,
     )  # fmt: skip
-    out.listing(views.events(found), "No events match.")
+    out.records(found, kb.events, views.events, "No events match.")
 
 
 @app.command()
@@ -392,7 +413,7 @@ def agreements(
         kb, sectors=sector or (), types=type_ or (), since=since, until=until, query=query,
         verification=_verification(verification), limit=limit,
     )  # fmt: skip
-    out.listing(views.agreements(found), "No agreements match.")
+    out.records(found, kb.agreements, views.agreements, "No agreements match.")
 
 
 @app.command()
@@ -446,7 +467,7 @@ def indicators(
             sys.stderr.write("No indicators match.\n")
         write(render_chart(found, out.style()))
         return
-    out.listing(views.indicators(found), "No indicators match.")
+    out.records(found, kb.indicators, views.indicators, "No indicators match.")
 
 
 @app.command()

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import binascii
-import functools
 import gc
-import marshal
 import os
-import sys
+from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pakaz import cache
+from pakaz.cache import cache_dir as cache_dir
 from pakaz.errors import KBError, Problem
 from pakaz.model import (
     Agreement,
@@ -29,25 +28,28 @@ from pakaz.model import (
 
 COLLECTIONS = ("sources", "sectors", "events", "agreements", "indicators", "errata")
 FILES = ("meta.yaml", *(c + ".yaml" for c in COLLECTIONS))
-CACHE_FORMAT = 3
 
 
 @dataclass(frozen=True)
 class KB:
-    """The whole knowledge base, validated."""
+    """The whole knowledge base, validated.
+
+    Each collection is a sequence of typed records: a tuple when the KB was parsed from
+    YAML, a `CachedRecords` (same interface, records built on first access) when it came
+    from the cache.
+    """
 
     root: str
     meta: Meta
-    sources: tuple[Source, ...]
-    sectors: tuple[Sector, ...]
-    events: tuple[Event, ...]
-    agreements: tuple[Agreement, ...]
-    indicators: tuple[Indicator, ...]
-    errata: tuple[Erratum, ...]
-    # Per collection, the folded search text of every record joined by a separator,
-    # when the KB came from the cache (search splits it only when it runs). Derived
-    # data: two KBs with the same records are equal whether or not they have it.
-    folded: dict[str, str] | None = field(default=None, compare=False, repr=False)
+    sources: Sequence[Source]
+    sectors: Sequence[Sector]
+    events: Sequence[Event]
+    agreements: Sequence[Agreement]
+    indicators: Sequence[Indicator]
+    errata: Sequence[Erratum]
+    # Where the folded search text of this KB is cached (see `folded_index`); derived
+    # data, so two KBs with the same records are equal whether or not they have it.
+    search_cache: str | None = field(default=None, compare=False, repr=False)
 
 
 def bundled_dir() -> Path:
@@ -60,15 +62,15 @@ def bundled_dir() -> Path:
 def load(root: str | os.PathLike[str] | None = None, *, use_cache: bool = True) -> KB:
     """Load and validate the KB in `root` (the bundled KB when None); raise KBError if invalid."""
     directory = _check_dir(Path(root) if root is not None else bundled_dir())
-    fingerprint = _fingerprint(directory)
-    cache = _cache_path(directory) if use_cache and _cache_enabled() else None
-    kb = _read_cache(cache, fingerprint, str(directory)) if cache is not None else None
+    expected = cache.fingerprint(directory, FILES)
+    path = cache.cache_path(directory) if use_cache and cache.enabled() else None
+    kb = _read_cache(path, expected, str(directory)) if path is not None else None
     if kb is None:
         kb, problems = parse_dir(directory)
         if kb is None:
             raise KBError(problems)
-        if cache is not None:
-            _write_cache(cache, fingerprint, kb)
+        if path is not None:
+            cache.write(path, expected, kb.meta, {c: getattr(kb, c) for c in COLLECTIONS})
     # The KB lives as long as the process and holds no cycles: keep the garbage
     # collector from rescanning its (at 100,000 records, millions of) objects.
     gc.freeze()
@@ -231,167 +233,34 @@ def _check_references(
 
 
 # --- cache ----------------------------------------------------------------------
-# The parsed KB is kept as marshal data of plain tuples and strings: loading it is
-# many times faster than YAML, and marshal cannot run code (no pickle).
 
 _TYPES: tuple[Any, ...] = (Source, Sector, Event, Agreement, Indicator, Erratum)
 
 
-def _cache_enabled() -> bool:
-    return os.environ.get("PAKAZ_NO_CACHE", "") in ("", "0")
-
-
-def cache_dir() -> Path:
-    """Where parsed KBs are cached: $PAKAZ_CACHE_DIR, else $XDG_CACHE_HOME/pakaz, else ~/.cache/pakaz."""
-    explicit = os.environ.get("PAKAZ_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "pakaz"
-
-
-def _cache_path(directory: Path) -> Path:
-    # A short name per KB directory; a clash costs a rebuild, never stale data,
-    # because the fingerprint inside names each file by device and inode.
-    real = os.fsencode(os.path.realpath(directory))
-    return cache_dir() / f"kb-{binascii.crc32(real):08x}-{len(real)}.marshal"
-
-
-def _fingerprint(directory: Path) -> tuple[Any, ...]:
-    from pakaz import __version__
-
-    stats: list[Any] = [CACHE_FORMAT, __version__, sys.version]
-    for name in FILES:
-        try:
-            st = os.stat(directory / name)
-        except OSError:
-            stats.append((name, None))
-            continue
-        stats.append((name, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev))
-    return tuple(stats)
-
-
-# Each collection is stored column by column. A column of text becomes one string
-# joined by a separator (unmarshalled as a single object, split in C); a column of
-# lists becomes one string with a second separator; anything else, or any text that
-# contains a separator, is stored as a plain tuple. At 100,000 records this loads
-# several times faster than a tuple per record.
-_REC = "\x1e"
-_ITEM = "\x1f"
-_NONE = "\x00"
-
-
-def _encode_column(values: list[Any]) -> tuple[str, Any]:
-    types = set(map(type, values))
-    if types <= {str, type(None)}:
-        texts = [_NONE if v is None else v for v in values]
-        if not any(_REC in t or (t == _NONE and v is not None) for t, v in zip(texts, values)):
-            return ("s" if None in values else "S", _REC.join(texts))
-    elif types == {tuple}:
-        items = [i for v in values for i in v]
-        if all(type(i) is str and i and _REC not in i and _ITEM not in i for i in items):
-            return ("t", _REC.join(_ITEM.join(v) for v in values))
-    return ("r", tuple(values))
-
-
-def _plain_value(value: Any) -> bool:
-    # Only what a record can hold: marshal can also build code objects, which pakaz
-    # never runs, but a cache that holds one is not ours and is rebuilt.
-    kind = type(value)
-    if kind is tuple:
-        return all(type(v) is str for v in value)
-    return kind in (str, int, float, type(None))
-
-
-def _decode_column(kind: str, data: Any, count: int) -> list[Any]:
-    if kind == "r":
-        if type(data) is not tuple or len(data) != count or not all(map(_plain_value, data)):
-            raise ValueError("bad column")
-        return list(data)
-    if type(data) is not str:
-        raise ValueError("bad column")
-    parts = data.split(_REC) if count else []
-    if len(parts) != count:
-        raise ValueError("bad column")
-    if kind == "S":
-        return parts
-    if kind == "s":
-        return [None if p == _NONE else p for p in parts]
-    if kind == "t":
-        seen: dict[str, tuple[str, ...]] = {}  # lists repeat (sectors, sources): share them
-        out = []
-        for p in parts:
-            value = seen.get(p)
-            if value is None:
-                value = seen[p] = tuple(p.split(_ITEM)) if p else ()
-            out.append(value)
-        return out
-    raise ValueError("bad column kind")
-
-
-def _encode_collection(records: tuple[Any, ...], fields: tuple[str, ...]) -> tuple[Any, ...]:
-    from pakaz.textfold import FOLDED_SEPARATOR, fold, searchable_text
-
-    columns = [_encode_column([r[i] for r in records]) for i in range(len(fields))]
-    folded = [fold(searchable_text(r)) for r in records]
-    joined = FOLDED_SEPARATOR.join(folded) if not any(FOLDED_SEPARATOR in t for t in folded) else None
-    return (len(records), tuple(columns), joined)
-
-
-def _decode_collection(cls: Any, data: Any) -> tuple[Any, ...]:
-    count, columns, _ = data
-    if type(count) is not int or type(columns) is not tuple or len(columns) != len(cls._fields):
-        raise ValueError("bad collection")
-    decoded = [_decode_column(kind, payload, count) for kind, payload in columns]
-    make = functools.partial(tuple.__new__, cls)  # C all the way: no Python call per record
-    return tuple(map(make, zip(*decoded)))
-
-
-def _read_cache(path: Path, fingerprint: tuple[Any, ...], root: str) -> KB | None:
-    import stat
-
-    try:
-        # Non-blocking, and regular files only: a FIFO in a shared cache directory must not hang pakaz.
-        with open(os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0)), "rb") as f:
-            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                return None
-            blob = f.read()
-    except OSError:
+def _read_cache(path: Path, expected: tuple[Any, ...], root: str) -> KB | None:
+    found = cache.read(path, expected, _TYPES)
+    if found is None:
         return None
-    enabled = gc.isenabled()
-    gc.disable()  # building many small objects; the collector would only slow it down
+    meta_row, collections = found
     try:
-        data = marshal.loads(blob)
-        if type(data) is not tuple or len(data) != 3 or data[0] != fingerprint:
+        meta = Meta._make(meta_row)
+    except TypeError:
+        return None
+    return KB(root, meta, *collections, search_cache=str(cache.search_path(path)))  # type: ignore[arg-type, misc]
+
+
+def folded_index(kb: KB) -> dict[str, str] | None:
+    """Per collection, the folded search text of every record joined by a separator, from the cache."""
+    if kb.search_cache is None:
+        return None
+    payload = cache.read_folded(Path(kb.search_cache), cache.fingerprint(Path(kb.root), FILES))
+    if payload is None:
+        return None
+    from pakaz.textfold import FOLDED_SEPARATOR
+
+    for collection, text in payload.items():
+        if collection not in COLLECTIONS or (text.count(FOLDED_SEPARATOR) + 1 if text else 0) != len(
+            getattr(kb, collection)
+        ):
             return None
-        meta = Meta._make(data[1])
-        collections = data[2]
-        if type(collections) is not tuple or len(collections) != len(_TYPES):
-            return None
-        records = [_decode_collection(cls, payload) for cls, payload in zip(_TYPES, collections)]
-        folded = {c: payload[2] for c, payload in zip(COLLECTIONS, collections) if type(payload[2]) is str}
-        return KB(root, meta, *records, folded=folded)  # type: ignore[arg-type, misc]
-    except (ValueError, EOFError, TypeError, IndexError):
-        return None  # corrupt, truncated or from another format: rebuild from the YAML
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _write_cache(path: Path, fingerprint: tuple[Any, ...], kb: KB) -> None:
-    collections = tuple(_encode_collection(getattr(kb, c), cls._fields) for c, cls in zip(COLLECTIONS, _TYPES))
-    blob = marshal.dumps((fingerprint, tuple(kb.meta), collections))
-    import tempfile
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".marshal")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(blob)
-            os.replace(tmp, path)  # atomic: a reader sees the old file or the new one
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError:
-        pass  # a read-only or missing cache directory: work without caching
+    return payload

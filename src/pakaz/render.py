@@ -87,6 +87,8 @@ _JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202
 
 def json_safe(text: str) -> str:
     """JSON text with the characters that drive or reorder a terminal written as \\u escapes."""
+    if text.isascii() and "\x7f" not in text:  # the common case, checked in C
+        return text
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

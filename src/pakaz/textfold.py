@@ -47,10 +47,16 @@ def searchable_text(record: Any) -> str:
 
 def folded_texts(kb: Any, collection: str) -> list[str]:
     """The folded searchable text of each record of a collection, from the KB's cache when it has it."""
-    stored = kb.folded.get(collection) if kb.folded else None
+    from pakaz.kb import folded_index
+
+    key = kb.search_cache
+    if key is not None and key not in _INDEXES:
+        _INDEXES[key] = folded_index(kb)
+    stored = (_INDEXES.get(key) or {}).get(collection) if key is not None else None
     if stored is not None:
         return stored.split(FOLDED_SEPARATOR) if stored else []
     return [fold(searchable_text(r)) for r in getattr(kb, collection)]
 
 
+_INDEXES: dict[str, Any] = {}  # one read of the search cache per process
 FOLDED_SEPARATOR = "\x1e"
