@@ -505,7 +505,11 @@ def test_every_command_has_help_with_an_example(cli: Cli, command: str) -> None:
 def test_main_help_documents_exit_codes(cli: Cli) -> None:
     result = cli("--help", data=None, env={"COLUMNS": "200"})
     assert result.exit_code == 0
-    assert "Exit codes: 0 success (also an empty result), 1 data problem or not found, 2 usage error." in result.stdout
+    flat = " ".join(result.stdout.split())
+    assert (
+        "Exit codes: 0 success (also an empty result), 1 data problem or not found, 2 usage error, 130 interrupted."
+        in flat
+    )
     for command in COMMANDS:
         assert command in result.stdout
 

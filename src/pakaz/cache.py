@@ -257,8 +257,10 @@ def _collection(cls: Any, data: memoryview, start: int, header: Any) -> CachedRe
         kinds = set(map(type, values))  # checked in C: this runs on every command
         if not kinds <= _PLAIN_TYPES:
             raise ValueError("bad key value")
-        if tuple in kinds and not set(map(type, chain.from_iterable(v for v in values if type(v) is tuple))) <= {str}:
-            raise ValueError("bad key value")
+        if tuple in kinds:
+            items = chain.from_iterable(values if kinds == {tuple} else (v for v in values if type(v) is tuple))
+            if not set(map(type, items)) <= {str}:
+                raise ValueError("bad key value")
     return CachedRecords(cls, data, rows, lines, keys)
 
 

@@ -19,7 +19,9 @@ from typer.core import TyperGroup
 from pakaz.errors import ExitCode, PakazError, printable
 from pakaz.render import Format, Listing, Style
 
-EXIT_CODES_HELP = "Exit codes: 0 success (also an empty result), 1 data problem or not found, 2 usage error."
+EXIT_CODES_HELP = (
+    "Exit codes: 0 success (also an empty result), 1 data problem or not found, 2 usage error, 130 interrupted."
+)
 
 
 class Verification(str, Enum):
@@ -112,6 +114,13 @@ class PakazGroup(TyperGroup):
         sys.exit(code if isinstance(code, int) else ExitCode.OK)
 
 
+def _stdout_is_terminal() -> bool:
+    try:
+        return sys.stdout is not None and sys.stdout.isatty()
+    except (AttributeError, ValueError):  # stdout closed or replaced
+        return False
+
+
 app = typer.Typer(
     cls=PakazGroup,
     help="Facts about Pakistan-Azerbaijan relations, each with its source.\n\n" + EXIT_CODES_HELP,
@@ -119,6 +128,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},
+    # Boxed, coloured help for a person at a terminal; plain text in a pipe, where rich
+    # would only cost startup time (about 150 ms) and decorate what a script reads.
+    rich_markup_mode="rich" if _stdout_is_terminal() else None,
 )
 
 
@@ -363,7 +375,11 @@ def timeline(
 ) -> None:
     """Events in chronological order (undated last).
 
-    Examples: pakaz timeline --since 2020 --sector energy; pakaz timeline -r -n 5; pakaz timeline -q visit -f json
+    \b
+    Examples:
+      pakaz timeline --since 2020 --sector energy
+      pakaz timeline -r -n 5
+      pakaz timeline -q visit -f json
     """
     from pakaz import query as q
     from pakaz import views
@@ -402,7 +418,11 @@ def agreements(
 ) -> None:
     """Agreements, MoUs, treaties and declarations, in order of signing.
 
-    Examples: pakaz agreements --sector energy; pakaz agreements --type mou --since 2024; pakaz agreements -f json
+    \b
+    Examples:
+      pakaz agreements --sector energy
+      pakaz agreements --type mou --since 2024
+      pakaz agreements -f json
     """
     from pakaz import query as q
     from pakaz import views
@@ -449,7 +469,11 @@ def indicators(
 ) -> None:
     """Indicator values (GDP, trade, ICT exports, tourists) by country and year.
 
-    Examples: pakaz indicators --country PAK; pakaz indicators --name gdp --chart; pakaz indicators -c AZE -f json
+    \b
+    Examples:
+      pakaz indicators --country PAK
+      pakaz indicators --name gdp --chart
+      pakaz indicators -c AZE -f json
     """
     from pakaz import query as q
     from pakaz import views
@@ -486,7 +510,11 @@ def search(
 ) -> None:
     """Search every collection at once, best matches first.
 
-    Examples: pakaz search turkiye; pakaz search "lng cargo"; pakaz search aliyev -f jsonl
+    \b
+    Examples:
+      pakaz search turkiye
+      pakaz search "lng cargo"
+      pakaz search aliyev -f jsonl
     """
     from pakaz import query as q
     from pakaz import views
@@ -511,7 +539,11 @@ def sources(
 ) -> None:
     """The bibliography, with how many records cite each source.
 
-    Examples: pakaz sources; pakaz sources article; pakaz sources -f csv
+    \b
+    Examples:
+      pakaz sources
+      pakaz sources article
+      pakaz sources -f csv
     """
     from pakaz import query as q
     from pakaz import views
@@ -542,7 +574,10 @@ def sectors(
 ) -> None:
     """The sector vocabulary, with aliases and the number of events and agreements in each.
 
-    Examples: pakaz sectors; pakaz sectors -f json
+    \b
+    Examples:
+      pakaz sectors
+      pakaz sectors -f json
     """
     from pakaz import query as q
     from pakaz import views
@@ -560,7 +595,10 @@ def errata(
 ) -> None:
     """Where the source article was wrong or unsupported: what it said, what the sources say.
 
-    Examples: pakaz errata; pakaz errata -f json
+    \b
+    Examples:
+      pakaz errata
+      pakaz errata -f json
     """
     from pakaz import query as q
     from pakaz import views
@@ -577,7 +615,10 @@ def show(
 ) -> None:
     """One record in full, with its sources, verification status and notes.
 
-    Examples: pakaz show aliyev-visit-pakistan-2024; pakaz show gdp-pak-2023 -f json
+    \b
+    Examples:
+      pakaz show aliyev-visit-pakistan-2024
+      pakaz show gdp-pak-2023 -f json
     """
     from pakaz import query as q
     from pakaz.detail import render_detail
@@ -597,7 +638,10 @@ def cite(
 ) -> None:
     """The sources behind a record, ready to paste into a paper or a reference manager.
 
-    Examples: pakaz cite gdp-pak-2023; pakaz cite aliyev-visit-pakistan-2024 --style bibtex
+    \b
+    Examples:
+      pakaz cite gdp-pak-2023
+      pakaz cite aliyev-visit-pakistan-2024 --style bibtex
     """
     from pakaz import query as q
     from pakaz.cite import cite as cite_sources
@@ -615,7 +659,10 @@ def overview(
 ) -> None:
     """One screen on the relationship: milestones, embassies, agreements by sector, latest events, indicators.
 
-    Examples: pakaz overview; pakaz overview -f json
+    \b
+    Examples:
+      pakaz overview
+      pakaz overview -f json
     """
     from pakaz.overview import build, render_overview
 
@@ -632,7 +679,10 @@ def validate(
 ) -> None:
     """Check a KB directory and report every problem as FILE:LINE: message.
 
-    Examples: pakaz validate; pakaz validate ./my-kb
+    \b
+    Examples:
+      pakaz validate
+      pakaz validate ./my-kb
     """
     from pathlib import Path
 
@@ -677,7 +727,10 @@ def export(
 
     The filters select events and agreements; indicators, sources, sectors and errata are always exported whole.
 
-    Examples: pakaz export pakaz.db; pakaz export energy.db --sector energy --since 2020.
+    \b
+    Examples:
+      pakaz export pakaz.db
+      pakaz export energy.db --sector energy --since 2020
     Publish with: datasette pakaz.db -m metadata.json
     """
     import shlex

@@ -143,7 +143,15 @@ def _matching(kb: KB, collection: str, terms: list[str]) -> set[int] | None:
     """Positions of the records of `collection` that contain every term (None: no terms, all match)."""
     if not terms:
         return None
-    return {i for i, text in enumerate(folded_texts(kb, collection)) if all(t in text for t in terms)}
+    return set(containing(folded_texts(kb, collection), terms))
+
+
+def containing(texts: Sequence[str], terms: Sequence[str]) -> list[int]:
+    """Positions of the texts that contain every term, one term at a time over the survivors."""
+    positions = [i for i, text in enumerate(texts) if terms[0] in text]
+    for term in terms[1:]:
+        positions = [i for i in positions if term in texts[i]]
+    return positions
 
 
 def _limit(records: list[Any], limit: int | None) -> list[Any]:
@@ -289,10 +297,7 @@ def search(kb: KB, text: str, *, limit: int | None = None) -> list[Hit]:
     hits = []
     for collection in SEARCH_ORDER:
         records = getattr(kb, collection)
-        for i, haystack in enumerate(folded_texts(kb, collection)):
-            if not all(term in haystack for term in terms):
-                continue
-            record = records[i]
+        for record in take(records, containing(folded_texts(kb, collection), terms)):
             title = fold(
                 str(getattr(record, "title", None) or getattr(record, "label", None) or getattr(record, "claim", ""))
             )
