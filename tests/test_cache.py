@@ -345,3 +345,25 @@ def test_first_run_parses_yaml_and_later_runs_do_not(tmp_path: Path) -> None:
     shutil.rmtree(tmp_path / "cache")
     subprocess.run(argv, check=True, capture_output=True, env=env, timeout=120)
     assert "yaml" in json.loads(out.read_text())
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("timeline", "--format", "jsonl"),
+        ("timeline", "--since", "1995-06", "--reverse", "--limit", "2", "--format", "jsonl"),
+        ("agreements", "--sector", "energy", "--format", "jsonl"),
+        ("indicators", "--country", "AZE", "--format", "jsonl"),
+        ("search", "visit", "--format", "jsonl"),
+        ("timeline", "--query", "turkiye", "--format", "tsv"),
+    ],
+)
+def test_answers_from_the_cache_equal_answers_from_the_yaml(tmp_path: Path, args: tuple[str, ...]) -> None:
+    argv = [sys.executable, "-m", "pakaz", "--data", str(MINI), *args]
+    fresh = subprocess.run(argv, capture_output=True, env=pakaz_env(tmp_path / "c", PAKAZ_NO_CACHE="1"), timeout=120)
+    env = pakaz_env(tmp_path / "cache")
+    subprocess.run(argv, check=True, capture_output=True, env=env, timeout=120)  # writes the cache
+    cached = subprocess.run(argv, capture_output=True, env=env, timeout=120)
+    assert cache_files(tmp_path / "cache")
+    assert (cached.returncode, cached.stdout, cached.stderr) == (fresh.returncode, fresh.stdout, fresh.stderr)
+    assert fresh.stdout

@@ -85,8 +85,51 @@ def column(records: Sequence[Any], name: str) -> Sequence[Any]:
     return [getattr(r, name) for r in records]
 
 
+class Selection(Sequence[Any]):
+    """Some records of a collection, by position: built only when read.
+
+    A query returns one of these; `--format jsonl` of whole records can then be
+    answered from the cache's stored lines without building a single record.
+    """
+
+    def __init__(self, records: Sequence[Any], positions: list[int]) -> None:
+        self.records = records
+        self.positions = positions
+        self._built: list[Any] | None = None
+
+    def _all(self) -> list[Any]:
+        if self._built is None:
+            records, positions = self.records, self.positions
+            self._built = (
+                records.take(positions) if isinstance(records, CachedRecords) else [records[i] for i in positions]
+            )
+        return self._built
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._all()[index]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._all())
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Selection({self._all()!r})"
+
+
+def select(records: Sequence[Any], positions: list[int]) -> Selection:
+    """The records at these positions, in that order, built when first read."""
+    return Selection(records, positions)
+
+
 def take(records: Sequence[Any], positions: Sequence[int]) -> list[Any]:
-    """The records at these positions, in that order."""
+    """The records at these positions, in that order, built now."""
     if isinstance(records, CachedRecords):
         return records.take(positions)
     return [records[i] for i in positions]
@@ -94,7 +137,11 @@ def take(records: Sequence[Any], positions: Sequence[int]) -> list[Any]:
 
 def stored_json_lines(collection: Sequence[Any], records: Sequence[Any]) -> str | None:
     """`records` (taken from `collection`) as `--format jsonl` prints them, if the cache has them."""
-    return collection.json_lines(records) if isinstance(collection, CachedRecords) else None
+    if not isinstance(collection, CachedRecords):
+        return None
+    if isinstance(records, Selection) and records.records is collection:
+        return collection.lines_at(records.positions)
+    return collection.json_lines(records)
 
 
 class CachedRecords(Sequence[Any]):
@@ -162,6 +209,11 @@ class CachedRecords(Sequence[Any]):
     def column(self, name: str) -> Sequence[Any]:
         keys = self._keys.get(name)
         return keys if keys is not None else [getattr(r, name) for r in self]
+
+    def lines_at(self, positions: Sequence[int]) -> str:
+        """The stored JSON Lines of the records at these positions."""
+        lines, data = self._lines, self._data
+        return b"".join([data[lines[i] : lines[i + 1]] for i in positions]).decode("utf-8")
 
     def json_lines(self, records: Sequence[Any]) -> str | None:
         """The stored JSON Lines of these records (built by this collection), or None."""

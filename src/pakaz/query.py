@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from pakaz.cache import column, take
+from pakaz.cache import column, select, take
 from pakaz.dates import check_partial, first_day, last_day
 from pakaz.errors import NotFoundError, UsageError
 from pakaz.kb import KB
@@ -135,8 +135,9 @@ def resolve_names(kb: KB, values: Iterable[str]) -> set[str]:
     return resolved
 
 
-def _chronological(record: Event | Agreement) -> tuple[bool, str, str]:
-    return (record.date is None, first_day(record.date) if record.date else "", record.id)
+def _chronologically(positions: list[int], dates: Sequence[str | None], ids: Sequence[str]) -> list[int]:
+    """Positions in date order (a partial date counts from its first day), undated last, then by id."""
+    return sorted(positions, key=lambda i: (dates[i] is None, first_day(dates[i] or ""), ids[i]))
 
 
 def _matching(kb: KB, collection: str, terms: list[str]) -> set[int] | None:
@@ -168,7 +169,7 @@ def timeline(
     verification: Iterable[str] = (),
     reverse: bool = False,
     limit: int | None = None,
-) -> list[Event]:
+) -> Sequence[Event]:
     """Events in chronological order (undated last), filtered."""
     window = date_window(since, until)
     wanted = resolve_sectors(kb, sectors)
@@ -185,11 +186,10 @@ def timeline(
         and (not statuses or checked[i] in statuses)
         and (matching is None or i in matching)
     ]
-    found = take(events, positions)
-    found.sort(key=_chronological)
+    positions = _chronologically(positions, dates, column(events, "id"))
     if reverse:  # newest first; undated events stay last, they are not the newest
-        found = [e for e in found if e.date is not None][::-1] + [e for e in found if e.date is None]
-    return _limit(found, limit)
+        positions = [i for i in positions if dates[i] is not None][::-1] + [i for i in positions if dates[i] is None]
+    return select(events, _limit(positions, limit))
 
 
 def agreements(
@@ -202,7 +202,7 @@ def agreements(
     query: str | None = None,
     verification: Iterable[str] = (),
     limit: int | None = None,
-) -> list[Agreement]:
+) -> Sequence[Agreement]:
     """Agreements, MoUs, treaties and declarations in order of signing, filtered."""
     window = date_window(since, until)
     wanted = resolve_sectors(kb, sectors)
@@ -221,9 +221,8 @@ def agreements(
         and (not statuses or checked[i] in statuses)
         and (matching is None or i in matching)
     ]
-    found = take(records, positions)
-    found.sort(key=_chronological)
-    return _limit(found, limit)
+    positions = _chronologically(positions, dates, column(records, "id"))
+    return select(records, _limit(positions, limit))
 
 
 def indicators(
