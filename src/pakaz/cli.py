@@ -5,7 +5,6 @@ The only module that imports typer.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import sys
@@ -788,6 +787,5 @@ def main() -> None:
         sys.stderr.write("\nInterrupted.\n")
         sys.exit(ExitCode.INTERRUPTED)
     except BrokenPipeError:
-        with contextlib.suppress(OSError, ValueError):
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _discard_stdout()
         sys.exit(ExitCode.OK)
