@@ -596,3 +596,11 @@ def test_no_command_prints_the_help(run: Runner) -> None:
     result = run()
     assert result.returncode == 0
     assert "Usage: pakaz" in result.stdout and "timeline" in result.stdout
+
+
+def test_search_verification_option(cli: Cli) -> None:
+    result = cli("search", "a", "--verification", "corrected", "-f", "json")
+    assert result.exit_code == 0
+    rows = json.loads(result.stdout)
+    assert rows and {r["verification"] for r in rows} == {"corrected"}
+    assert cli("search", "a", "--verification", "wrong").exit_code == 2

@@ -270,3 +270,13 @@ def test_collection_of(mini: KB) -> None:
     assert [query.collection_of(r) for r in (mini.events[0], mini.sources[0], mini.errata[0])] == [
         "events", "sources", "errata",
     ]  # fmt: skip
+
+
+def test_search_by_verification_keeps_only_facts_with_that_status(mini: KB) -> None:
+    everything = query.search(mini, "a")
+    assert {h.collection for h in everything} > {"events", "agreements", "indicators"}
+    corrected = query.search(mini, "a", verification=["corrected"])
+    assert corrected and {h.record.verification for h in corrected} == {"corrected"}  # type: ignore[union-attr]
+    assert {h.record.id for h in corrected} == {
+        h.record.id for h in everything if getattr(h.record, "verification", None) == "corrected"
+    }

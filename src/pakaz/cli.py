@@ -502,6 +502,7 @@ def search(
             metavar="TEXT...", help="Words to find; every word must match, in any case, with or without accents."
         ),
     ],
+    verification: VerificationOpt = None,
     limit: LimitOpt = None,
     fmt: FormatOpt = Format.auto,
     fields: FieldsOpt = None,
@@ -514,12 +515,13 @@ def search(
       pakaz search turkiye
       pakaz search "lng cargo"
       pakaz search aliyev -f jsonl
+      pakaz search lng --verification corrected
     """
     from pakaz import query as q
     from pakaz import views
 
     out = Output(ctx, fmt, fields, no_header)
-    found = q.search(out.settings.kb(), " ".join(text), limit=limit)
+    found = q.search(out.settings.kb(), " ".join(text), verification=_verification(verification), limit=limit)
     out.listing(views.hits(found), "Nothing matches.")
 
 

@@ -280,6 +280,7 @@ def all_records(kb: KB) -> Iterable[Record]:
 
 # Facts first: among equally good matches, an event is a better answer than the source behind it.
 SEARCH_ORDER = ("events", "agreements", "indicators", "errata", "sectors", "sources")
+FACTS = SEARCH_ORDER[:3]  # the collections whose records carry a verification status
 
 
 class Hit(NamedTuple):
@@ -288,15 +289,23 @@ class Hit(NamedTuple):
     score: int
 
 
-def search(kb: KB, text: str, *, limit: int | None = None) -> list[Hit]:
-    """Records of every kind in which every word of `text` occurs, best first."""
+def search(kb: KB, text: str, *, verification: Iterable[str] = (), limit: int | None = None) -> list[Hit]:
+    """Records of every kind in which every word of `text` occurs, best first.
+
+    With `verification`, only facts (events, agreements, indicators) with that status.
+    """
     terms = words(text)
     if not terms:
         raise UsageError("Invalid value for 'TEXT': give at least one word to search for")
+    statuses = set(verification)
     hits = []
-    for collection in SEARCH_ORDER:
+    for collection in FACTS if statuses else SEARCH_ORDER:
         records = getattr(kb, collection)
-        for record in take(records, containing(folded_texts(kb, collection), terms)):
+        positions = containing(folded_texts(kb, collection), terms)
+        if statuses:
+            checked = column(records, "verification")
+            positions = [i for i in positions if checked[i] in statuses]
+        for record in take(records, positions):
             title = fold(
                 str(getattr(record, "title", None) or getattr(record, "label", None) or getattr(record, "claim", ""))
             )
