@@ -159,7 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     yq = shutil.which("yq")
 
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}")
-    print(f"python {platform.python_version()}; pakaz {pakaz.__version__}; command: {' '.join(pakaz_cmd)}")
+    shown = "pakaz (console script)" if len(pakaz_cmd) == 1 else "python -m pakaz"
+    print(f"python {platform.python_version()}; pakaz {pakaz.__version__}; command: {shown}")
     print(f"runs: {args.runs} per command, interleaved; figures are medians\n")
 
     # --- startup -------------------------------------------------------------------------
