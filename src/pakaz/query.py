@@ -45,28 +45,19 @@ def date_window(since: str | None, until: str | None) -> DateWindow:
     return window
 
 
-def overlaps(date: str | None, end_date: str | None, window: DateWindow) -> bool:
-    """Whether a record dated `date`..`end_date` overlaps the window (undated: never, if active)."""
-    if not window.active:
-        return True
-    if date is None:
-        return False
-    # A partial date's last day is on or after day D exactly when the date is on or
-    # after D cut to the same precision (and likewise for its first day): plain
-    # string comparisons, which matter at 100,000 records.
-    end = end_date or date
-    return (window.until is None or date <= window.until[: len(date)]) and (
-        window.since is None or end >= window.since[: len(end)]
-    )
-
-
 def _in_window(dates: Sequence[str | None], ends: Sequence[str | None] | None, window: DateWindow) -> Iterable[int]:
-    """Positions of the records whose dates overlap the window (see `overlaps`), in order."""
+    """Positions, in order, of the records whose date range overlaps the window.
+
+    A record spans from the first day of `date` to the last day of `end_date` (or of
+    `date`); an undated record never overlaps an active window. A partial date's last
+    day is on or after day D exactly when the date is on or after D cut to the same
+    precision, and likewise for its first day: plain string comparisons, which matter
+    when this runs 100,000 times.
+    """
     if not window.active:
         return range(len(dates))
     since, until = window.since, window.until
     ends = ends or [None] * len(dates)
-    # `overlaps` written out: this runs once per record, 100,000 times in a large KB.
     return [
         i
         for i, (date, end) in enumerate(zip(dates, ends))
@@ -247,11 +238,10 @@ def indicators(
     years_, checked = column(records, "year"), column(records, "verification")
     found = [
         records[i]
-        for i in range(len(records))
+        for i in _in_window([str(y) for y in years_], None, window)
         if (not wanted_countries or countries_[i] in wanted_countries)
         and (not wanted_names or names_[i] in wanted_names)
         and (not wanted_years or years_[i] in wanted_years)
-        and overlaps(str(years_[i]), None, window)
         and (not statuses or checked[i] in statuses)
     ]
     found.sort(key=lambda i: (i.name, i.year, i.country, i.id))
