@@ -367,3 +367,26 @@ def test_answers_from_the_cache_equal_answers_from_the_yaml(tmp_path: Path, args
     assert cache_files(tmp_path / "cache")
     assert (cached.returncode, cached.stdout, cached.stderr) == (fresh.returncode, fresh.stdout, fresh.stderr)
     assert fresh.stdout
+
+
+def test_search_index_of_an_edited_kb_is_not_reused_within_a_process(kb_dir: Path) -> None:
+    from pakaz import query
+
+    load(kb_dir)
+    assert [h.record.id for h in query.search(load(kb_dir), "embassy")] == ["march-event"]
+    edit_title(kb_dir, "A consulate opens")
+    load(kb_dir)  # rewrites the cache, with the same file names
+    edited = load(kb_dir)
+    assert [h.record.id for h in query.search(edited, "consulate")] == ["march-event"]
+
+
+def test_jsonl_of_a_query_is_answered_without_building_records(kb_dir: Path) -> None:
+    from pakaz import query
+    from pakaz.cache import stored_json_lines
+
+    load(kb_dir)
+    kb = load(kb_dir)
+    found = query.timeline(kb, since="1995")
+    assert stored_json_lines(kb.events, found) is not None
+    assert isinstance(kb.events, CachedRecords)
+    assert kb.events._built == [None] * len(kb.events)  # the lines came from the file, no record was built

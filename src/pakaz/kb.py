@@ -50,6 +50,8 @@ class KB:
     # Where the folded search text of this KB is cached (see `folded_index`); derived
     # data, so two KBs with the same records are equal whether or not they have it.
     search_cache: str | None = field(default=None, compare=False, repr=False)
+    # Data derived from this KB on demand (the search index), kept as long as the KB is.
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def bundled_dir() -> Path:

@@ -49,14 +49,12 @@ def folded_texts(kb: Any, collection: str) -> list[str]:
     """The folded searchable text of each record of a collection, from the KB's cache when it has it."""
     from pakaz.kb import folded_index
 
-    key = kb.search_cache
-    if key is not None and key not in _INDEXES:
-        _INDEXES[key] = folded_index(kb)
-    stored = (_INDEXES.get(key) or {}).get(collection) if key is not None else None
+    if "folded" not in kb.derived:  # read the search file at most once per loaded KB
+        kb.derived["folded"] = folded_index(kb)
+    stored = (kb.derived["folded"] or {}).get(collection)
     if stored is not None:
         return stored.split(FOLDED_SEPARATOR) if stored else []
     return [fold(searchable_text(r)) for r in getattr(kb, collection)]
 
 
-_INDEXES: dict[str, Any] = {}  # one read of the search cache per process
 FOLDED_SEPARATOR = "\x1e"
