@@ -15,6 +15,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
+from pakaz.cache import column
 from pakaz.errors import ExitCode, PakazError, printable
 from pakaz.render import Format, Listing, Style
 
@@ -221,12 +222,6 @@ def _complete(pick: Callable[[Any], list[str]]) -> Callable[[typer.Context, str]
         return matching(values, incomplete)
 
     return complete
-
-
-def column(records: Any, name: str) -> Any:
-    from pakaz.cache import column as kb_column
-
-    return kb_column(records, name)
 
 
 complete_sector = _complete(lambda kb: [s.id for s in kb.sectors])

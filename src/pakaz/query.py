@@ -236,14 +236,15 @@ def indicators(
     records = kb.indicators
     countries_, names_ = column(records, "country"), column(records, "name")
     years_, checked = column(records, "year"), column(records, "verification")
-    found = [
-        records[i]
+    positions = [
+        i
         for i in _in_window([str(y) for y in years_], None, window)
         if (not wanted_countries or countries_[i] in wanted_countries)
         and (not wanted_names or names_[i] in wanted_names)
         and (not wanted_years or years_[i] in wanted_years)
         and (not statuses or checked[i] in statuses)
     ]
+    found = take(records, positions)
     found.sort(key=lambda i: (i.name, i.year, i.country, i.id))
     return _limit(found, limit)
 

@@ -273,36 +273,25 @@ _PROSE_ROOM = 26
 _HEADERS = {"verification": "checked", "end_date": "until"}
 
 
-def _fit(columns: list[str], rows: list[dict[str, Any]], width: int) -> list[str]:
-    """The columns that fit `width`, leaving each prose column room to be read."""
+def _layout(columns: list[str], rows: list[dict[str, Any]], width: int) -> tuple[list[str], bool]:
+    """The columns that fit `width`, leaving each prose column room to be read, and
+    whether even those leave the prose less than half its room (then: one block per record)."""
 
     def need(column: str) -> int:
-        widest = max(
-            [len(_HEADERS.get(column, column))] + [len(display(column, dict(row, _shown=columns))) for row in rows]
-        )
+        shown = [len(display(column, dict(row, _shown=columns))) for row in rows]
+        widest = max([len(_HEADERS.get(column, column)), *shown])
         return min(widest, _CAP.get(column, widest)) + 3
 
     fixed = {c: need(c) for c in columns if c not in _PROSE_COLUMNS}
     droppable = [c for c in _DROP_ORDER if c in columns]
-    while droppable:
+
+    def room(prose_each: int) -> int:
         prose = sum(1 for c in columns if c in _PROSE_COLUMNS)
-        if sum(fixed[c] for c in columns if c in fixed) + _PROSE_ROOM * prose <= width:
-            break
+        return width - sum(fixed[c] for c in columns if c in fixed) - prose_each * prose
+
+    while droppable and room(_PROSE_ROOM) < 0:
         columns.remove(droppable.pop(0))
-    return columns
-
-
-def _too_narrow(columns: list[str], rows: list[dict[str, Any]], width: int) -> bool:
-    """Whether even the kept columns leave the prose less than half its room."""
-    fixed = 0
-    for column in columns:
-        if column in _PROSE_COLUMNS:
-            fixed += _PROSE_ROOM // 2
-            continue
-        shown = [len(display(column, dict(row, _shown=columns))) for row in rows]
-        widest = max([len(_HEADERS.get(column, column)), *shown])
-        fixed += min(widest, _CAP.get(column, widest)) + 3
-    return fixed > width
+    return columns, room(_PROSE_ROOM // 2) < 0
 
 
 def _render_stacked(columns: list[str], rows: list[dict[str, Any]], style: Style) -> str:
@@ -336,8 +325,8 @@ def render_table(listing: Listing, style: Style) -> str:
         return ""
     columns = list(listing.table_columns)
     if listing.fit:
-        columns = _fit(columns, listing.rows, style.width)
-        if _too_narrow(columns, listing.rows, style.width):
+        columns, too_narrow = _layout(columns, listing.rows, style.width)
+        if too_narrow:
             # Blocks have room for every field the table would have shown.
             return _render_stacked(list(listing.table_columns), listing.rows, style)
     table = Table(
