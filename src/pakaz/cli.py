@@ -682,10 +682,10 @@ def validate(
     """
     from pathlib import Path
 
-    from pakaz.kb import _check_dir, bundled_dir, parse_dir
+    from pakaz.kb import bundled_dir, check_dir, parse_dir
 
     target = path or _settings(ctx).data
-    directory = _check_dir(Path(target) if target else bundled_dir())
+    directory = check_dir(Path(target) if target else bundled_dir())
     kb, problems = parse_dir(directory)
     if kb is None:
         for problem in problems:

@@ -63,7 +63,7 @@ def bundled_dir() -> Path:
 
 def load(root: str | os.PathLike[str] | None = None, *, use_cache: bool = True) -> KB:
     """Load and validate the KB in `root` (the bundled KB when None); raise KBError if invalid."""
-    directory = _check_dir(Path(root) if root is not None else bundled_dir())
+    directory = check_dir(Path(root) if root is not None else bundled_dir())
     expected = cache.fingerprint(directory, FILES)
     path = cache.cache_path(directory) if use_cache and cache.enabled() else None
     kb = _read_cache(path, expected, str(directory)) if path is not None else None
@@ -79,7 +79,8 @@ def load(root: str | os.PathLike[str] | None = None, *, use_cache: bool = True) 
     return kb
 
 
-def _check_dir(directory: Path) -> Path:
+def check_dir(directory: Path) -> Path:
+    """The directory, if it can be a KB directory; otherwise KBError saying what to do."""
     shown = str(directory)
     try:
         os.stat(directory)
