@@ -28,6 +28,7 @@ LISTINGS: dict[str, tuple[str, ...]] = {
     "timeline": ("timeline",),
     "agreements": ("agreements",),
     "indicators": ("indicators",),
+    "envoys": ("envoys",),
     "search": ("search", "visit"),
     "sources": ("sources",),
     "sectors": ("sectors",),
@@ -38,6 +39,7 @@ EMPTY: dict[str, tuple[str, ...] | None] = {
     "timeline": ("timeline", "--since", "2090"),
     "agreements": ("agreements", "--since", "2090"),
     "indicators": ("indicators", "--year", "2090"),
+    "envoys": ("envoys", "--as-of", "1990"),
     "search": ("search", "nothing-matches-this"),
     "sources": None,
     "sectors": None,
@@ -49,6 +51,7 @@ PICK = {
     "timeline": ("title", "id"),
     "agreements": ("title", "id"),
     "indicators": ("value", "id"),
+    "envoys": ("person", "id"),
     "search": ("title", "collection"),
     "sources": ("title", "id"),
     "sectors": ("label", "id"),
@@ -402,17 +405,17 @@ def test_show_unknown_id_suggests_the_closest(cli: Cli) -> None:
 
 def test_sources_lists_cited_by_counts(cli: Cli) -> None:
     rows = parse("tsv", cli("sources").stdout)
-    assert [(r["id"], r["cited_by"]) for r in rows] == [("article", "5"), ("gov-record", "7"), ("news-report", "2")]
-    assert json.loads(cli("sources", "-f", "json").stdout)[1]["cited_by"] == 7
+    assert [(r["id"], r["cited_by"]) for r in rows] == [("article", "5"), ("gov-record", "9"), ("news-report", "3")]
+    assert json.loads(cli("sources", "-f", "json").stdout)[1]["cited_by"] == 9
 
 
 def test_sources_id_shows_the_source_and_what_cites_it(cli: Cli) -> None:
     out = cli("sources", "news-report", "-f", "table", env=TABLE).stdout
     assert "A news report: with a colon" in out
-    assert "Cited by 2 records:" in out
-    assert "energy-visit" in out and "lng-deal" in out
+    assert "Cited by 3 records:" in out
+    assert "energy-visit" in out and "lng-deal" in out and "envoy-charge" in out
     data = json.loads(cli("sources", "news-report", "-f", "json").stdout)
-    assert [c["id"] for c in data["cited_by"]] == ["energy-visit", "lng-deal"]
+    assert [c["id"] for c in data["cited_by"]] == ["energy-visit", "lng-deal", "envoy-charge"]
 
 
 def test_sources_id_of_something_else(cli: Cli) -> None:
@@ -492,6 +495,7 @@ COMMANDS = sorted(get_command(pakaz_cli.app).commands)  # type: ignore[attr-defi
 def test_every_command_is_covered() -> None:
     # A new command must be added here, and get tests of its own (the help test below covers it already).
     assert sorted([*LISTINGS, "show", "cite", "overview", "validate", "export"]) == COMMANDS
+    assert "envoys" in LISTINGS
 
 
 @pytest.mark.parametrize("command", COMMANDS)

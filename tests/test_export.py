@@ -34,10 +34,12 @@ LIST_TABLES = {
     ("agreements", "parties"): ("agreement_parties", "agreement_id", "party"),
     ("agreements", "signatories"): ("agreement_signatories", "agreement_id", "signatory"),
     ("indicators", "sources"): ("indicator_sources", "indicator_id", "source_id"),
+    ("envoys", "sources"): ("envoy_sources", "envoy_id", "source_id"),
+    ("sources", "authors"): ("source_authors", "source_id", "author"),
     ("sectors", "aliases"): ("sector_aliases", "sector_id", "alias"),
     ("errata", "sources"): ("erratum_sources", "erratum_id", "source_id"),
 }
-ORDERED = {"event_actors", "agreement_parties", "agreement_signatories"}
+ORDERED = {"event_actors", "agreement_parties", "agreement_signatories", "source_authors"}
 
 
 @pytest.fixture
@@ -121,6 +123,7 @@ def test_link_tables_have_foreign_keys(exported: sqlite3.Connection) -> None:
         ("event_id", "events", "id"),
         ("agreement_id", "agreements", "id"),
         ("indicator_id", "indicators", "id"),
+        ("envoy_id", "envoys", "id"),
     }
     for table, owner, _value in LIST_TABLES.values():
         assert owner in {fk[0] for fk in _foreign_keys(exported, table)}, table
@@ -238,7 +241,9 @@ def test_filters_select_events_and_agreements(
     assert [r[0] for r in db.execute("SELECT id FROM agreements")] == ["lng-deal"]
     for whole in ("indicators", "sources", "sectors", "errata"):
         assert _count(db, f"SELECT count(*) FROM {whole}") == len(getattr(mini, whole)), whole
-    assert summary.counts == {"events": 1, "agreements": 1, "indicators": 4, "sources": 3, "sectors": 4, "errata": 1}
+    assert summary.counts == {
+        "events": 1, "agreements": 1, "indicators": 4, "envoys": 3, "sources": 3, "sectors": 4, "errata": 1,
+    }  # fmt: skip
     assert db.execute("SELECT selection FROM meta").fetchone() == ("--since 2020 --sector gas",)
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
 
@@ -431,7 +436,7 @@ def test_export_command(cli: Cli, tmp_path: Path, connect: Callable[[Path], sqli
     assert result.exit_code == 0, result.stderr
     assert result.stdout == ""  # the data went to the file
     assert result.stderr.splitlines() == [
-        f"Wrote {target}: 1 events, 0 agreements, 4 indicators, 3 sources, 4 sectors, 1 errata",
+        f"Wrote {target}: 1 events, 0 agreements, 4 indicators, 3 envoys, 3 sources, 4 sectors, 1 errata",
         f"Publish it with: datasette {target} -m {tmp_path / 'metadata.json'}",
     ]
     assert [r[0] for r in connect(target).execute("SELECT id FROM events")] == ["energy-visit"]

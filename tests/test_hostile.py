@@ -459,6 +459,7 @@ COMMAND_ARGS: dict[str, list[str]] = {
     "timeline": [],
     "agreements": ["--sector", "energy"],
     "indicators": ["--chart"],
+    "envoys": ["--as-of", "now"],
     "search": ["visit"],
     "sources": ["article"],
     "sectors": ["-f", "json"],

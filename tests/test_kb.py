@@ -30,7 +30,7 @@ def test_validate_ok_prints_one_summary_line(cli: Cli) -> None:
     assert result.exit_code == 0
     assert result.stdout == (
         f"OK: {MINI}: knowledge base 0.9.0 (2026-01-02): "
-        "5 events, 2 agreements, 4 indicators, 3 sources, 4 sectors, 1 errata\n"
+        "5 events, 2 agreements, 4 indicators, 3 envoys, 3 sources, 4 sectors, 1 errata\n"
     )
     assert result.stderr == ""
 
@@ -136,8 +136,8 @@ def test_validate_reports_bad_vocabulary_value(cli: Cli, kb_variant: Variant) ->
         cli,
         kb,
         [
-            "KB/agreements.yaml:10: field 'verification': expected one of confirmed, article-only, corrected, "
-            "disputed; found 'confirmd' (did you mean 'confirmed'?)"
+            "KB/agreements.yaml:10: field 'verification': expected one of confirmed, reported, article-only, "
+            "corrected, disputed; found 'confirmd' (did you mean 'confirmed'?)"
         ],
     )
 
@@ -229,7 +229,7 @@ def test_yaml_11_booleans_are_not_vocabulary(kb_variant: Variant) -> None:
     kb = kb_variant({"agreements.yaml": [("status: signed", "status: yes")]})
     _, problems = parse_dir(kb)
     assert [p.message for p in problems] == [
-        "field 'status': expected one of signed, in-force, announced, reported; found 'yes'"
+        "field 'status': expected one of announced, signed, ratified, in-force, ended; found 'yes'"
     ]
 
 

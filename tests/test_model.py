@@ -140,10 +140,10 @@ def test_vocabulary_rule_suggests_the_closest_value() -> None:
     rule = model.one_of(model.VERIFICATION)
     assert rule("confirmed") == "confirmed"
     assert rule("confirmd") == Invalid(
-        "expected one of confirmed, article-only, corrected, disputed; found 'confirmd' (did you mean 'confirmed'?)"
+        "expected one of confirmed, reported, article-only, corrected, disputed; found 'confirmd' (did you mean 'confirmed'?)"
     )
     assert rule("Confirmed") == Invalid(
-        "expected one of confirmed, article-only, corrected, disputed; found 'Confirmed' (did you mean 'confirmed'?)"
+        "expected one of confirmed, reported, article-only, corrected, disputed; found 'Confirmed' (did you mean 'confirmed'?)"
     )
 
 
@@ -210,7 +210,7 @@ def test_every_problem_of_a_record_is_reported() -> None:
         "meeting, statement, un, exercise, flight, culture, institution, anniversary, policy, other; "
         "found 'meating' (did you mean 'meeting'?)",
         "field 'sectors': expected a list, found 'diplomacy'",
-        "field 'verification': expected one of confirmed, article-only, corrected, disputed; found 'yes'",
+        "field 'verification': expected one of confirmed, reported, article-only, corrected, disputed; found 'yes'",
     ]
 
 

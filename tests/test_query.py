@@ -251,8 +251,8 @@ def test_find_unknown_id_suggests_closest(mini: KB) -> None:
 
 
 def test_citing_and_source_usage(mini: KB) -> None:
-    assert ids(query.citing(mini, "news-report")) == ["energy-visit", "lng-deal"]
-    assert [(s.id, n) for s, n in query.source_usage(mini)] == [("article", 5), ("gov-record", 7), ("news-report", 2)]
+    assert ids(query.citing(mini, "news-report")) == ["energy-visit", "lng-deal", "envoy-charge"]
+    assert [(s.id, n) for s, n in query.source_usage(mini)] == [("article", 5), ("gov-record", 9), ("news-report", 3)]
 
 
 def test_sector_usage(mini: KB) -> None:
@@ -263,7 +263,7 @@ def test_sector_usage(mini: KB) -> None:
 
 def test_errata_and_verification_counts(mini: KB) -> None:
     assert ids(query.errata(mini)) == ["erratum-gdp-unit"]
-    assert query.verification_counts(mini) == {"confirmed": 6, "article-only": 3, "corrected": 2}
+    assert query.verification_counts(mini) == {"confirmed": 8, "reported": 1, "article-only": 3, "corrected": 2}
 
 
 def test_collection_of(mini: KB) -> None:

@@ -109,7 +109,8 @@ def test_json(agreements: Listing) -> None:
     assert data[0] == {
         "id": "defence-mou", "date": "2016", "title": "Defence cooperation MoU", "type": "mou",
         "sectors": ["defence"], "parties": ["Pakistan", "Azerbaijan"], "signatories": [], "place": None,
-        "status": None, "summary": "Military cooperation.", "event": "energy-visit", "sources": ["article"],
+        "status": None, "ratified": None, "in_force": None, "ended": None, "count": None,
+        "summary": "Military cooperation.", "event": "energy-visit", "sources": ["article"],
         "verification": "article-only", "notes": None,
     }  # fmt: skip
 
@@ -354,10 +355,11 @@ def test_show_table_wraps_long_citations_under_their_text(mini: KB) -> None:
 
 def test_show_source_lists_what_cites_it(mini: KB) -> None:
     out = render_detail(mini, query.find(mini, "news-report"), Format.table, Style(width=100))
-    assert table_lines(out)[-3:] == [
-        "Cited by 2 records:",
+    assert table_lines(out)[-4:] == [
+        "Cited by 3 records:",
         "  events      energy-visit  Energy visit",
         "  agreements  lng-deal  LNG framework agreement",
+        "  envoys      envoy-charge  A Chargé",
     ]
 
 
@@ -476,7 +478,7 @@ def test_overview_data(mini: KB) -> None:
         {"sector": "defence", "label": "Defence", "agreements": 1},
     ]
     assert [i["id"] for i in data["indicators"]] == ["gdp-aze-2023", "gdp-pak-2023"]
-    assert data["verification"] == {"confirmed": 6, "article-only": 3, "corrected": 2, "disputed": 0}
+    assert data["verification"] == {"confirmed": 8, "reported": 1, "article-only": 3, "corrected": 2, "disputed": 0}
     assert data["errata"] == 1
     assert json.loads(render_overview(data, Format.json, PLAIN)) == data
     assert yaml.safe_load(render_overview(data, Format.yaml, PLAIN)) == data
@@ -487,5 +489,5 @@ def test_overview_table(mini: KB) -> None:
     assert lines[:2] == ["Pakistan–Azerbaijan relations", "Fixture KB for tests, version 0.9.0 (2026-01-02)"]
     assert "  2024-07-11 – 2024-07-12  Energy visit" in lines
     assert "  GDP (current US$), PAK 2023: $338.37 bn" in lines
-    assert "   11  facts in all; 1 errata of the source article (pakaz errata)" in lines
+    assert "   14  facts in all; 1 errata of the source article (pakaz errata)" in lines
     assert "\x1b" not in "".join(lines)

@@ -26,13 +26,14 @@ from typing import Any
 
 from pakaz.errors import KBError, Problem
 
-FORMAT = 7
+FORMAT = 8
 KEY_FIELDS = {
     "events": ("id", "date", "end_date", "sectors", "verification"),
     "agreements": ("id", "date", "sectors", "type", "verification"),
     "indicators": ("id", "name", "country", "year", "verification"),
+    "envoys": ("id", "post", "start", "end", "verification"),
 }
-_PLAIN_TYPES = frozenset({str, int, float, type(None), tuple})
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None), tuple})
 _HEADER = 12  # crc32 of the rest (4 bytes), then the length of the marshal header (8 bytes)
 
 

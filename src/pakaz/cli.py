@@ -26,6 +26,7 @@ EXIT_CODES_HELP = (
 
 class Verification(str, Enum):
     confirmed = "confirmed"
+    reported = "reported"
     article_only = "article-only"
     corrected = "corrected"
     disputed = "disputed"
@@ -228,7 +229,9 @@ complete_sector = _complete(lambda kb: [s.id for s in kb.sectors])
 complete_name = _complete(lambda kb: sorted(set(column(kb.indicators, "name"))))
 complete_id = _complete(
     lambda kb: [
-        i for c in (kb.events, kb.agreements, kb.indicators, kb.errata, kb.sources, kb.sectors) for i in column(c, "id")
+        i
+        for c in (kb.events, kb.agreements, kb.indicators, kb.envoys, kb.errata, kb.sources, kb.sectors)
+        for i in column(c, "id")
     ]
 )
 complete_source = _complete(lambda kb: [s.id for s in kb.sources])
@@ -488,6 +491,61 @@ def indicators(
     out.records(found, kb.indicators, views.indicators, "No indicators match.")
 
 
+def complete_post(incomplete: str) -> list[str]:
+    from pakaz.model import ENVOY_POSTS
+
+    return matching((*ENVOY_POSTS, "pakistan", "azerbaijan"), incomplete)
+
+
+@app.command()
+def envoys(
+    ctx: typer.Context,
+    post: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--post",
+            "-p",
+            metavar="POST",
+            autocompletion=complete_post,
+            help="pak-to-aze (Pakistan's envoy in Baku) or aze-to-pak; also pakistan, azerbaijan (repeatable).",
+        ),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", metavar="DATE", help="Only those in office on DATE (YYYY, YYYY-MM or YYYY-MM-DD); 'now' for today."
+        ),
+    ] = None,
+    verification: VerificationOpt = None,
+    limit: LimitOpt = None,
+    fmt: FormatOpt = Format.auto,
+    fields: FieldsOpt = None,
+    no_header: NoHeaderOpt = False,
+) -> None:
+    """Ambassadors and charges d'affaires of each country in the other, with their terms.
+
+    A term with no end runs until the next holder of the post starts; `seen` is the latest
+    date a source shows the holder in office.
+
+    \b
+    Examples:
+      pakaz envoys
+      pakaz envoys --post pakistan --as-of now
+      pakaz envoys --as-of 2012 -f json
+    """
+    from pakaz import query as q
+    from pakaz import views
+
+    out = Output(ctx, fmt, fields, no_header)
+    kb = out.settings.kb()
+    if as_of is not None and as_of.strip().lower() in ("now", "today"):
+        import datetime
+
+        as_of = datetime.date.today().isoformat()
+    found = q.envoys(kb, posts=post or (), as_of=as_of, verification=_verification(verification), limit=limit)
+    out.records(found, kb.envoys, views.envoys, "No envoys match.")
+
+
 @app.command()
 def search(
     ctx: typer.Context,
@@ -694,7 +752,8 @@ def validate(
         sys.stderr.write(printable(summary) + "\n")
         raise typer.Exit(ExitCode.ERROR)
     counts = ", ".join(
-        f"{len(getattr(kb, c))} {c}" for c in ("events", "agreements", "indicators", "sources", "sectors", "errata")
+        f"{len(getattr(kb, c))} {c}"
+        for c in ("events", "agreements", "indicators", "envoys", "sources", "sectors", "errata")
     )
     write(printable(f"OK: {directory}: knowledge base {kb.meta.version} ({kb.meta.date}): {counts}") + "\n")
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from pakaz.kb import KB
 from pakaz.model import Record, Source
-from pakaz.query import citing, collection_of
+from pakaz.query import citing, collection_of, headline
 from pakaz.render import Format, Listing, Style, _console, _text, display, json_safe, render, to_row, yaml_text
 
 
@@ -17,20 +17,17 @@ def detail_row(kb: KB, record: Record) -> dict[str, Any]:
     row = {"collection": collection_of(record), **to_row(record)}
     if isinstance(record, Source):
         row["cited_by"] = [
-            {"collection": collection_of(r), "id": r.id, "title": _title(r)} for r in citing(kb, record.id)
+            {"collection": collection_of(r), "id": r.id, "title": headline(r)} for r in citing(kb, record.id)
         ]
     else:
         row["resolved_sources"] = [to_row(by_id[s]) for s in getattr(record, "sources", ()) if s in by_id]
     return row
 
 
-def _title(record: Any) -> str:
-    return str(getattr(record, "title", None) or getattr(record, "label", None) or getattr(record, "claim", ""))
-
-
 def citation_line(source: Source) -> str:
     """A one-line human citation: publisher, title, date, URL."""
-    parts = [source.publisher, f"“{source.title}”"]
+    # A title the KB supplied is no headline: bracketed, as bibliographies mark it.
+    parts = [source.publisher, f"[{source.title}]" if source.title_supplied else f"“{source.title}”"]
     if source.published:
         parts.append(source.published)
     if source.url:

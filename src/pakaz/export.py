@@ -25,7 +25,7 @@ from pakaz.model import Agreement, Event
 from pakaz.schema import COLLECTIONS, FIELDS
 
 # Bumped when a table or column changes meaning; stored as the database's user_version.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 METADATA_NAME = "metadata.json"
 
 
@@ -139,15 +139,18 @@ TABLES: tuple[Table, ...] = (
         (
             _field("sources", "id", "TEXT PRIMARY KEY"),
             _field("sources", "title", "TEXT NOT NULL"),
+            _field("sources", "title_supplied", "INTEGER NOT NULL CHECK (title_supplied IN (0, 1))"),
             _field("sources", "publisher", "TEXT NOT NULL"),
             _field("sources", "kind", "TEXT NOT NULL " + _one_of("kind", model.SOURCE_KINDS)),
             _field("sources", "url", "TEXT"),
+            _field("sources", "via", "TEXT"),
             _field("sources", "published", "TEXT"),
             _field("sources", "language", "TEXT"),
             _field("sources", "notes", "TEXT"),
         ),
         label_column="title",
     ),
+    _ordered("source_authors", "The authors of each source, as bylined.", "source_id", "sources", "author", "Name."),
     Table(
         "sectors",
         COLLECTIONS["sectors"],
@@ -198,6 +201,10 @@ TABLES: tuple[Table, ...] = (
             _field("agreements", "type", "TEXT NOT NULL " + _one_of("type", model.AGREEMENT_TYPES)),
             _field("agreements", "place", "TEXT"),
             _field("agreements", "status", "TEXT " + _one_of("status", model.AGREEMENT_STATUS)),
+            _field("agreements", "ratified", "TEXT"),
+            _field("agreements", "in_force", "TEXT"),
+            _field("agreements", "ended", "TEXT"),
+            _field("agreements", "count", "INTEGER"),
             _field("agreements", "summary", "TEXT NOT NULL"),
             Column(
                 "event",
@@ -240,6 +247,7 @@ TABLES: tuple[Table, ...] = (
             _field("indicators", "period", "TEXT"),
             _field("indicators", "value", "REAL NOT NULL"),
             _field("indicators", "unit", "TEXT NOT NULL " + _one_of("unit", model.UNITS)),
+            _field("indicators", "reporter", "TEXT " + _one_of("reporter", ("PAK", "AZE"))),
             _field("indicators", "verification", "TEXT NOT NULL " + _VERIFICATION),
             _field("indicators", "notes", "TEXT"),
         ),
@@ -247,6 +255,24 @@ TABLES: tuple[Table, ...] = (
         sort="name",
     ),
     _sources_of("indicator_sources", "indicator_id", "indicators"),
+    Table(
+        "envoys",
+        COLLECTIONS["envoys"],
+        (
+            _field("envoys", "id", "TEXT PRIMARY KEY"),
+            _field("envoys", "person", "TEXT NOT NULL"),
+            _field("envoys", "post", "TEXT NOT NULL " + _one_of("post", model.ENVOY_POSTS)),
+            _field("envoys", "role", "TEXT NOT NULL " + _one_of("role", model.ENVOY_ROLES)),
+            _field("envoys", "start", "TEXT"),
+            _field("envoys", "end", "TEXT"),
+            _field("envoys", "seen", "TEXT"),
+            _field("envoys", "verification", "TEXT NOT NULL " + _VERIFICATION),
+            _field("envoys", "notes", "TEXT"),
+        ),
+        label_column="person",
+        sort="start",
+    ),
+    _sources_of("envoy_sources", "envoy_id", "envoys"),
     Table(
         "errata",
         COLLECTIONS["errata"],
@@ -262,14 +288,19 @@ TABLES: tuple[Table, ...] = (
     _sources_of("erratum_sources", "erratum_id", "errata"),
     Table(
         "erratum_records",
-        "The records that hold the corrected value of each erratum: one of event_id, agreement_id, indicator_id.",
+        "The records that hold the corrected value of each erratum: one of event_id, agreement_id, indicator_id,"
+        " envoy_id.",
         (
             Column("erratum_id", "TEXT NOT NULL REFERENCES errata(id)", "Id of the erratum."),
             Column("event_id", "TEXT REFERENCES events(id)", "Id of the event, when the record is an event."),
             Column("agreement_id", "TEXT REFERENCES agreements(id)", "Id of the agreement, when it is one."),
             Column("indicator_id", "TEXT REFERENCES indicators(id)", "Id of the indicator, when it is one."),
+            Column("envoy_id", "TEXT REFERENCES envoys(id)", "Id of the envoy's term, when it is one."),
         ),
-        ("CHECK ((event_id IS NOT NULL) + (agreement_id IS NOT NULL) + (indicator_id IS NOT NULL) = 1)",),
+        (
+            "CHECK ((event_id IS NOT NULL) + (agreement_id IS NOT NULL) + (indicator_id IS NOT NULL)"
+            " + (envoy_id IS NOT NULL) = 1)",
+        ),
     ),
 )
 
@@ -285,11 +316,13 @@ INDEXES = (
     ("agreement_sources", "source_id"),
     ("indicators", "name, country, year"),
     ("indicator_sources", "source_id"),
+    ("envoy_sources", "source_id"),
     ("erratum_sources", "source_id"),
     ("erratum_records", "erratum_id"),
     ("erratum_records", "event_id"),
     ("erratum_records", "agreement_id"),
     ("erratum_records", "indicator_id"),
+    ("erratum_records", "envoy_id"),
 )
 
 # Full-text search: `<table>_fts` with content=[<table>] is what Datasette looks for.
@@ -507,7 +540,8 @@ def _insert(
 
     meta = kb.meta
     _rows(connection, "meta", [(meta.version, meta.date, meta.title, meta.licence, __version__, selection)])
-    _rows(connection, "sources", _record_rows("sources", kb.sources))
+    _rows(connection, "sources", _record_rows("sources", kb.sources, lambda s: {"title_supplied": int(s.title_supplied)}))
+    _rows(connection, "source_authors", (row for s in kb.sources for row in _positions(s.id, s.authors)))
     _rows(connection, "sectors", _record_rows("sectors", kb.sectors))
     _rows(connection, "sector_aliases", ((alias, s.id) for s in kb.sectors for alias in dict.fromkeys(s.aliases)))
 
@@ -530,18 +564,22 @@ def _insert(
     _rows(connection, "indicators", _record_rows("indicators", kb.indicators, lambda i: {"value": float(i.value)}))
     _rows(connection, "indicator_sources", (link for i in kb.indicators for link in _links(i.id, i.sources)))
 
+    _rows(connection, "envoys", _record_rows("envoys", kb.envoys))
+    _rows(connection, "envoy_sources", (link for e in kb.envoys for link in _links(e.id, e.sources)))
+
     _rows(connection, "errata", _record_rows("errata", kb.errata))
     _rows(connection, "erratum_sources", (link for e in kb.errata for link in _links(e.id, e.sources)))
     exported = {
         **{e.id: "event" for e in events},
         **{a.id: "agreement" for a in agreements},
         **{i.id: "indicator" for i in kb.indicators},
+        **{e.id: "envoy" for e in kb.envoys},
     }
     _rows(
         connection,
         "erratum_records",
         (
-            (e.id, *(ref if exported[ref] == kind else None for kind in ("event", "agreement", "indicator")))
+            (e.id, *(ref if exported[ref] == kind else None for kind in ("event", "agreement", "indicator", "envoy")))
             for e in kb.errata
             for ref in dict.fromkeys(e.records)
             if ref in exported  # a record left out by the filters
@@ -551,6 +589,7 @@ def _insert(
         "events": len(events),
         "agreements": len(agreements),
         "indicators": len(kb.indicators),
+        "envoys": len(kb.envoys),
         "sources": len(kb.sources),
         "sectors": len(kb.sectors),
         "errata": len(kb.errata),

@@ -15,6 +15,7 @@ from pakaz.cache import cache_dir as cache_dir
 from pakaz.errors import KBError, Problem
 from pakaz.model import (
     Agreement,
+    Envoy,
     Erratum,
     Event,
     Indicator,
@@ -26,8 +27,11 @@ from pakaz.model import (
     suggest,
 )
 
-COLLECTIONS = ("sources", "sectors", "events", "agreements", "indicators", "errata")
+COLLECTIONS = ("sources", "sectors", "events", "agreements", "indicators", "envoys", "errata")
 FILES = ("meta.yaml", *(c + ".yaml" for c in COLLECTIONS))
+FACT_COLLECTIONS = ("events", "agreements", "indicators", "envoys")
+# Collections added after KB 1.0: a KB directory without their file has none of them.
+OPTIONAL_FILES = frozenset({"envoys.yaml"})
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class KB:
     events: Sequence[Event]
     agreements: Sequence[Agreement]
     indicators: Sequence[Indicator]
+    envoys: Sequence[Envoy]
     errata: Sequence[Erratum]
     # Where the folded search text of this KB is cached (see `folded_index`); derived
     # data, so two KBs with the same records are equal whether or not they have it.
@@ -109,7 +114,11 @@ def parse_dir(directory: Path) -> tuple[KB | None, list[Problem]]:
         try:
             os.lstat(path)
         except FileNotFoundError:
-            problems.append(Problem(shown, 0, f"missing collection file; a KB directory holds {', '.join(FILES)}"))
+            if name in OPTIONAL_FILES:
+                raw[name] = []
+                continue
+            required = ", ".join(f for f in FILES if f not in OPTIONAL_FILES)
+            problems.append(Problem(shown, 0, f"missing collection file; a KB directory holds {required}"))
             continue
         except OSError:
             pass  # a directory that cannot be searched, a name too long, ...: read() says which
@@ -181,7 +190,7 @@ def _check_references(
     source_ids = {s.id for s in parsed["sources"]}
     sector_ids = {s.id for s in parsed["sectors"]}
     event_ids = {e.id for e in parsed["events"]}
-    fact_ids = {r.id for c in ("events", "agreements", "indicators") for r in parsed[c]}
+    fact_ids = {r.id for c in FACT_COLLECTIONS for r in parsed[c]}
 
     def report(record: Any, message: str) -> None:
         file, line = where[record.id]
@@ -206,7 +215,7 @@ def _check_references(
             aliases[alias] = sector.id
 
     errata_records = {r for e in parsed["errata"] for r in e.records}
-    for collection in ("events", "agreements", "indicators", "errata"):
+    for collection in (*FACT_COLLECTIONS, "errata"):
         for record in parsed[collection]:
             for source in record.sources:
                 if source not in source_ids and "sources" not in incomplete:
@@ -216,14 +225,15 @@ def _check_references(
                     report(record, f"unknown sector '{sector}'{hint(sector, sector_ids)}; see sectors.yaml")
             if collection == "errata":
                 for ref in record.records:
-                    if ref not in fact_ids and not incomplete & {"events", "agreements", "indicators"}:
+                    if ref not in fact_ids and not incomplete & set(FACT_COLLECTIONS):
                         report(record, f"erratum refers to unknown record '{ref}'{hint(ref, fact_ids)}")
                 continue
-            if record.verification in ("corrected", "disputed"):
-                if not record.notes:
-                    report(record, f"a {record.verification} record needs notes saying what each source says")
-                if record.id not in errata_records and "errata" not in incomplete:
-                    report(record, f"a {record.verification} record must be listed in the records of an erratum")
+            if record.verification in ("corrected", "disputed") and not record.notes:
+                report(record, f"a {record.verification} record needs notes saying what each source says")
+            # A correction is of the source article, so an erratum says what it got wrong; a dispute
+            # between two sources need not involve the article.
+            if record.verification == "corrected" and record.id not in errata_records and "errata" not in incomplete:
+                report(record, "a corrected record must be listed in the records of an erratum")
     for event in parsed["events"]:
         if event.end_date and event.date and event.end_date < event.date[: len(event.end_date)]:
             report(event, f"end_date {event.end_date} is before date {event.date}")
@@ -232,12 +242,30 @@ def _check_references(
     for agreement in parsed["agreements"]:
         if agreement.event and agreement.event not in event_ids and "events" not in incomplete:
             report(agreement, f"unknown event '{agreement.event}'{hint(agreement.event, event_ids)}")
+        if (agreement.type == "batch") != (agreement.count is not None):
+            report(agreement, "a batch record needs a count, and only a batch record has one")
+        for step in ("ratified", "in_force", "ended"):
+            when = getattr(agreement, step)
+            if when and agreement.date and _before(when, agreement.date):
+                report(agreement, f"{step} {when} is before the signing date {agreement.date}")
+    for envoy in parsed["envoys"]:
+        for step in ("end", "seen"):
+            when = getattr(envoy, step)
+            if when and envoy.start and _before(when, envoy.start):
+                report(envoy, f"{step} {when} is before start {envoy.start}")
+        if envoy.seen and envoy.end and _before(envoy.end, envoy.seen):
+            report(envoy, f"seen {envoy.seen} is after end {envoy.end}")
     return problems
+
+
+def _before(later: str, earlier: str) -> bool:
+    """Whether partial date `later` certainly ends before `earlier` begins ("2024" is not before "2024-05")."""
+    return later < earlier[: len(later)]
 
 
 # --- cache ----------------------------------------------------------------------
 
-_TYPES: tuple[Any, ...] = (Source, Sector, Event, Agreement, Indicator, Erratum)
+_TYPES: tuple[Any, ...] = (Source, Sector, Event, Agreement, Indicator, Envoy, Erratum)
 
 
 def _read_cache(path: Path, expected: tuple[Any, ...], root: str) -> KB | None:

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from pakaz.dates import check_partial
 from pakaz.errors import Problem
 
-VERIFICATION = ("confirmed", "article-only", "corrected", "disputed")
+VERIFICATION = ("confirmed", "reported", "article-only", "corrected", "disputed")
 EVENT_TYPES = (
     "recognition", "diplomatic-relations", "embassy", "ambassador", "visit", "summit",
     "meeting", "statement", "un", "exercise", "flight", "culture", "institution",
@@ -18,10 +18,15 @@ EVENT_TYPES = (
 )  # fmt: skip
 AGREEMENT_TYPES = (
     "mou", "agreement", "protocol", "treaty", "convention", "contract", "declaration",
-    "programme", "statement", "amendment",
+    "programme", "statement", "amendment", "batch",
 )  # fmt: skip
-AGREEMENT_STATUS = ("signed", "in-force", "announced", "reported")
-SOURCE_KINDS = ("article", "official", "news", "dataset", "reference", "archive", "analysis")
+# The latest known step of a document's life; the dates of each step are fields of their own.
+AGREEMENT_STATUS = ("announced", "signed", "ratified", "in-force", "ended")
+SOURCE_KINDS = (
+    "article", "official", "news", "document", "dataset", "reference", "archive", "analysis", "blog",
+)  # fmt: skip
+ENVOY_POSTS = ("pak-to-aze", "aze-to-pak")
+ENVOY_ROLES = ("ambassador", "charge-d-affaires")
 UNITS = ("USD", "percent", "people", "count")
 COUNTRIES = ("PAK", "AZE", "PAK-AZE")
 ERRATUM_STATUS = ("contradicted", "unsupported", "misattributed", "imprecise", "disputed")
@@ -44,9 +49,14 @@ class Meta(NamedTuple):
 class Source(NamedTuple):
     id: str
     title: str
+    # True when `title` was written for the KB (descriptive, rebuilt, translated), not the published headline.
+    title_supplied: bool
+    authors: tuple[str, ...]
     publisher: str
     kind: str
     url: str | None
+    # Where the text was read when that is not `url`: a repost, a mirror, another edition.
+    via: str | None
     published: str | None
     language: str | None
     notes: str | None
@@ -84,6 +94,10 @@ class Agreement(NamedTuple):
     signatories: tuple[str, ...]
     place: str | None
     status: str | None
+    ratified: str | None
+    in_force: str | None
+    ended: str | None
+    count: int | None
     summary: str
     event: str | None
     sources: tuple[str, ...]
@@ -100,6 +114,22 @@ class Indicator(NamedTuple):
     period: str | None
     value: int | float
     unit: str
+    reporter: str | None
+    sources: tuple[str, ...]
+    verification: str
+    notes: str | None
+
+
+class Envoy(NamedTuple):
+    """One person's term as one country's envoy in the other."""
+
+    id: str
+    person: str
+    post: str
+    role: str
+    start: str | None
+    end: str | None
+    seen: str | None
     sources: tuple[str, ...]
     verification: str
     notes: str | None
@@ -115,8 +145,8 @@ class Erratum(NamedTuple):
     notes: str | None
 
 
-Record = Source | Sector | Event | Agreement | Indicator | Erratum
-Fact = Event | Agreement | Indicator
+Record = Source | Sector | Event | Agreement | Indicator | Envoy | Erratum
+Fact = Event | Agreement | Indicator | Envoy
 
 # --- field rules -----------------------------------------------------------------
 # A rule turns a raw value (str, None, Seq or Map from safeyaml) into a typed
@@ -205,6 +235,18 @@ def number(raw: Any) -> Any:
     return Invalid(f"expected a plain number like 72356176470.59, found {_describe(raw)}")
 
 
+def flag(raw: Any) -> Any:
+    if raw in ("true", "false"):
+        return raw == "true"
+    return Invalid(f"expected true or false, found {_describe(raw)}")
+
+
+def count(raw: Any) -> Any:
+    if isinstance(raw, str) and re.fullmatch(r"[1-9][0-9]{0,5}", raw):
+        return int(raw)
+    return Invalid(f"expected a whole number of documents like 15, found {_describe(raw)}")
+
+
 def one_of(choices: tuple[str, ...]) -> Rule:
     def rule(raw: Any) -> Any:
         if isinstance(raw, str) and raw in choices:
@@ -223,10 +265,14 @@ def list_of(item: Rule, *, nonempty: bool = False) -> Rule:
         if nonempty and not raw:
             return Invalid("expected at least one item")
         values = []
+        seen = set()
         for element in raw:
             value = item(element)
             if isinstance(value, Invalid):
                 return value
+            if value in seen:  # a reference listed twice would be counted twice
+                return Invalid(f"'{_clip(str(value))}' is listed twice")
+            seen.add(value)
             values.append(value)
         return tuple(values)
 
@@ -263,9 +309,9 @@ _FACT_TAIL = (
 
 SCHEMAS: dict[str, tuple[type, tuple[Field, ...]]] = {
     "sources": (Source, (
-        F("id", slug), F("title", line), F("publisher", line), F("kind", one_of(SOURCE_KINDS)),
-        F("url", url, False), F("published", date, False), F("language", language, False),
-        F("notes", text, False),
+        F("id", slug), F("title", line), F("title_supplied", flag, False), F("authors", list_of(line), False),
+        F("publisher", line), F("kind", one_of(SOURCE_KINDS)), F("url", url, False), F("via", url, False),
+        F("published", date, False), F("language", language, False), F("notes", text, False),
     )),
     "sectors": (Sector, (
         F("id", slug), F("label", line), F("aliases", list_of(slug), False),
@@ -280,13 +326,18 @@ SCHEMAS: dict[str, tuple[type, tuple[Field, ...]]] = {
         F("id", slug), F("date", date), F("title", line), F("type", one_of(AGREEMENT_TYPES)),
         F("sectors", list_of(slug, nonempty=True)), F("parties", list_of(line, nonempty=True)),
         F("signatories", list_of(line), False), F("place", line, False),
-        F("status", one_of(AGREEMENT_STATUS), False), F("summary", text), F("event", slug, False),
-        *_FACT_TAIL,
+        F("status", one_of(AGREEMENT_STATUS), False), F("ratified", date, False),
+        F("in_force", date, False), F("ended", date, False), F("count", count, False),
+        F("summary", text), F("event", slug, False), *_FACT_TAIL,
     )),
     "indicators": (Indicator, (
         F("id", slug), F("name", slug), F("label", line), F("country", one_of(COUNTRIES)),
         F("year", year), F("period", line, False), F("value", number), F("unit", one_of(UNITS)),
-        *_FACT_TAIL,
+        F("reporter", one_of(("PAK", "AZE")), False), *_FACT_TAIL,
+    )),
+    "envoys": (Envoy, (
+        F("id", slug), F("person", line), F("post", one_of(ENVOY_POSTS)), F("role", one_of(ENVOY_ROLES)),
+        F("start", date), F("end", date, False), F("seen", date, False), *_FACT_TAIL,
     )),
     "errata": (Erratum, (
         F("id", slug), F("claim", text), F("finding", text), F("status", one_of(ERRATUM_STATUS)),
@@ -296,7 +347,7 @@ SCHEMAS: dict[str, tuple[type, tuple[Field, ...]]] = {
 }  # fmt: skip
 
 # `date` may be null (an undated record) but the key must be there.
-NULLABLE = frozenset({"date"})
+NULLABLE = frozenset({"date", "start"})
 
 
 def parse_record(collection: str, raw: Any, file: str, line: int) -> tuple[Any, list[Problem]]:
@@ -317,11 +368,11 @@ def parse_record(collection: str, raw: Any, file: str, line: int) -> tuple[Any, 
         if f.name not in raw:
             if f.required:
                 problems.append(Problem(file, line, f"missing required field '{f.name}'"))
-            values[f.name] = () if f.name in _LIST_FIELDS else None
+            values[f.name] = _EMPTY.get(f.name)
             continue
         value = raw[f.name]
         if value is None and (not f.required or f.name in NULLABLE):
-            values[f.name] = () if f.name in _LIST_FIELDS else None
+            values[f.name] = _EMPTY.get(f.name)
             continue
         parsed = f.rule(value)
         if isinstance(parsed, Invalid):
@@ -333,7 +384,9 @@ def parse_record(collection: str, raw: Any, file: str, line: int) -> tuple[Any, 
     return cls(**values), []
 
 
-_LIST_FIELDS = frozenset({"sources", "sectors", "actors", "parties", "signatories", "aliases", "records"})
+_LIST_FIELDS = ("sources", "sectors", "actors", "parties", "signatories", "aliases", "records", "authors")
+# What an optional field that is left out means: no items, not set, or None.
+_EMPTY: dict[str, Any] = {**{name: () for name in _LIST_FIELDS}, "title_supplied": False}
 
 
 def parse_meta(raw: Any, file: str) -> tuple[Meta | None, list[Problem]]:

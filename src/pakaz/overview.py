@@ -7,7 +7,7 @@ from collections import Counter
 from typing import Any
 
 from pakaz.kb import KB
-from pakaz.model import Event, Indicator
+from pakaz.model import VERIFICATION, Event, Indicator
 from pakaz.query import timeline, verification_counts
 from pakaz.render import Format, Style, _console, _text, human_number, json_safe, visible, yaml_text
 
@@ -59,7 +59,7 @@ def build(kb: KB) -> dict[str, Any]:
             }
             for i in indicators
         ],
-        "verification": {v: counts.get(v, 0) for v in ("confirmed", "article-only", "corrected", "disputed")},
+        "verification": {v: counts.get(v, 0) for v in VERIFICATION},
         "errata": len(kb.errata),
     }
 

@@ -10,7 +10,7 @@ from pakaz.cache import column, select, take
 from pakaz.dates import check_partial, first_day, last_day
 from pakaz.errors import NotFoundError, UsageError
 from pakaz.kb import KB
-from pakaz.model import AGREEMENT_TYPES, Agreement, Erratum, Event, Indicator, Record, Sector, Source
+from pakaz.model import AGREEMENT_TYPES, ENVOY_POSTS, Agreement, Envoy, Erratum, Event, Indicator, Record, Sector, Source
 from pakaz.textfold import fold, folded_texts, words
 
 COUNTRY_ALIASES = {
@@ -250,7 +250,7 @@ def indicators(
 
 
 COLLECTION_OF: dict[type, str] = {
-    Event: "events", Agreement: "agreements", Indicator: "indicators",
+    Event: "events", Agreement: "agreements", Indicator: "indicators", Envoy: "envoys",
     Source: "sources", Sector: "sectors", Erratum: "errata",
 }  # fmt: skip
 
@@ -264,14 +264,15 @@ def all_records(kb: KB) -> Iterable[Record]:
     yield from kb.events
     yield from kb.agreements
     yield from kb.indicators
+    yield from kb.envoys
     yield from kb.errata
     yield from kb.sources
     yield from kb.sectors
 
 
 # Facts first: among equally good matches, an event is a better answer than the source behind it.
-SEARCH_ORDER = ("events", "agreements", "indicators", "errata", "sectors", "sources")
-FACTS = SEARCH_ORDER[:3]  # the collections whose records carry a verification status
+SEARCH_ORDER = ("events", "agreements", "indicators", "envoys", "errata", "sectors", "sources")
+FACTS = SEARCH_ORDER[:4]  # the collections whose records carry a verification status
 
 
 class Hit(NamedTuple):
@@ -297,14 +298,21 @@ def search(kb: KB, text: str, *, verification: Iterable[str] = (), limit: int | 
             checked = column(records, "verification")
             positions = [i for i in positions if checked[i] in statuses]
         for record in take(records, positions):
-            title = fold(
-                str(getattr(record, "title", None) or getattr(record, "label", None) or getattr(record, "claim", ""))
-            )
+            title = fold(str(headline(record)))
             score = sum(3 if term in title else 1 for term in terms) + sum(2 for term in terms if term in record.id)
             hits.append(Hit(collection, record, score))
     rank = {name: i for i, name in enumerate(SEARCH_ORDER)}
     hits.sort(key=lambda h: (-h.score, rank[h.collection], _date_key(h.record), h.record.id))
     return _limit(hits, limit)
+
+
+def headline(record: Record) -> str:
+    """The one line that names a record: its title, label, claim or person."""
+    for name in ("title", "label", "person", "claim"):
+        value = getattr(record, name, None)
+        if value:
+            return str(value)
+    return ""
 
 
 def _date_key(record: Record) -> str:
@@ -359,4 +367,62 @@ def errata(kb: KB) -> list[Erratum]:
 
 
 def verification_counts(kb: KB) -> Counter[str]:
-    return Counter(r.verification for c in (kb.events, kb.agreements, kb.indicators) for r in c)
+    return Counter(r.verification for c in (kb.events, kb.agreements, kb.indicators, kb.envoys) for r in c)
+
+
+POST_ALIASES = {
+    "pak-to-aze": "pak-to-aze", "pakistan": "pak-to-aze", "pak": "pak-to-aze", "pk": "pak-to-aze",
+    "aze-to-pak": "aze-to-pak", "azerbaijan": "aze-to-pak", "aze": "aze-to-pak", "az": "aze-to-pak",
+}  # fmt: skip
+
+
+def resolve_posts(values: Iterable[str]) -> set[str]:
+    """Posts for `--post` values: a post id, or the sending country (`pakistan` is Pakistan's envoy in Baku)."""
+    resolved = set()
+    for value in values:
+        key = value.strip().lower()
+        if key not in POST_ALIASES:
+            raise _unknown("--post", value, ENVOY_POSTS)
+        resolved.add(POST_ALIASES[key])
+    return resolved
+
+
+def envoys(
+    kb: KB,
+    *,
+    posts: Iterable[str] = (),
+    as_of: str | None = None,
+    verification: Iterable[str] = (),
+    limit: int | None = None,
+) -> list[Envoy]:
+    """Envoys by post and term, oldest first; with `as_of`, those whose term may include that date.
+
+    A term runs from `start` to `end`; with no `end`, it runs until the next holder of the same
+    post starts, and the latest holder with no end is taken to be in office still.
+    """
+    wanted = resolve_posts(posts)
+    statuses = set(verification)
+    records = [
+        e
+        for e in take(kb.envoys, range(len(kb.envoys)))
+        if (not wanted or e.post in wanted) and (not statuses or e.verification in statuses)
+    ]
+    records.sort(key=lambda e: (e.post, e.start is None, first_day(e.start or ""), e.id))
+    if as_of is not None:
+        why = check_partial(as_of)
+        if why:
+            raise UsageError(f"Invalid value for '--as-of': {why}")
+        day = last_day(as_of)
+        records = [e for e in records if _in_office(e, day, records)]
+    return _limit(records, limit)
+
+
+def _in_office(envoy: Envoy, day: str, all_envoys: Sequence[Envoy]) -> bool:
+    if envoy.start is None or first_day(envoy.start) > day:
+        return False
+    if envoy.end is not None:
+        return last_day(envoy.end) >= day
+    successors = [
+        e.start for e in all_envoys if e.post == envoy.post and e.start and first_day(e.start) > first_day(envoy.start)
+    ]
+    return not successors or min(first_day(s) for s in successors) > day

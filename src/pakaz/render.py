@@ -188,7 +188,9 @@ def render_markdown(listing: Listing, header: bool = True) -> str:
 
 # --- human formats ----------------------------------------------------------------------
 
-VERIFICATION_STYLE = {"confirmed": "green", "article-only": "yellow", "corrected": "red", "disputed": "magenta"}
+VERIFICATION_STYLE = {
+    "confirmed": "green", "reported": "cyan", "article-only": "yellow", "corrected": "red", "disputed": "magenta",
+}  # fmt: skip
 
 
 def human_number(value: float | int, unit: str) -> str:

@@ -35,6 +35,7 @@ COLLECTIONS: dict[str, str] = {
     "events": "Things that happened on a date.",
     "agreements": "Signed documents: agreements, MoUs, treaties, declarations, ...",
     "indicators": "Numbers: one value for one country (or the pair) and one year.",
+    "envoys": "Ambassadors and charges d'affaires of each country in the other, as terms of office.",
     "errata": "Places where the source article was wrong or unsupported.",
 }
 
@@ -42,11 +43,14 @@ _FACT = {
     "id": "Unique id across the whole KB: a lowercase slug, stable once published.",
     "sources": "Ids of the sources (sources.yaml) the record rests on; at least one.",
     "verification": (
-        "confirmed: an independent public source states it; article-only: only the article does; "
-        "corrected: the article was wrong and this is the corrected value; disputed: sources disagree."
+        "confirmed: an official source, a primary document, a dataset or an established outlet reporting it "
+        "states it; reported: only a source of lesser weight does (a single secondary report, a repost, a "
+        "mirror, an encyclopedia, a blog); article-only: only the article does; corrected: the article was "
+        "wrong and this is the corrected value; disputed: sources disagree."
     ),
     "notes": "Provenance remarks; required for corrected and disputed records.",
 }
+_STEP = "Date it {}: YYYY, YYYY-MM or YYYY-MM-DD; not before the signing date."
 
 FIELDS: dict[str, dict[str, str]] = {
     "meta": {
@@ -57,10 +61,13 @@ FIELDS: dict[str, dict[str, str]] = {
     },
     "sources": {
         "id": _FACT["id"],
-        "title": "The document's headline or title.",
-        "publisher": "Outlet or institution.",
-        "kind": "article, official, news, dataset, reference, archive or analysis.",
-        "url": "http(s) URL of the document.",
+        "title": "The headline or title as published; or, with title_supplied, one the KB wrote.",
+        "title_supplied": "true when the title is not the published headline (descriptive, rebuilt or translated).",
+        "authors": "The authors as bylined.",
+        "publisher": "The original outlet or institution, one spelling per outlet.",
+        "kind": "article, official, news, document, dataset, reference, archive, analysis or blog.",
+        "url": "http(s) URL of the document at its original outlet.",
+        "via": "http(s) URL where the text was read when that is not url: a repost, a mirror, another edition.",
         "published": "Publication date: YYYY, YYYY-MM or YYYY-MM-DD.",
         "language": "ISO 639-1 language code, e.g. en, az, ru, ur.",
         "notes": "Remarks: mirror, re-post, reconstructed title, ...",
@@ -94,7 +101,11 @@ FIELDS: dict[str, dict[str, str]] = {
         "parties": "The signing states or bodies.",
         "signatories": "The people who signed.",
         "place": "Where it was signed.",
-        "status": "signed, in-force, announced or reported.",
+        "status": "The latest known step: announced, signed, ratified, in-force or ended.",
+        "ratified": _STEP.format("was ratified"),
+        "in_force": _STEP.format("entered into force"),
+        "ended": _STEP.format("ended (expired, terminated or replaced)"),
+        "count": "With type batch: how many documents the batch holds.",
         "summary": "What the document is about, in the KB's own words.",
         "event": "Id of the event (events.yaml) during which it was signed.",
         "sources": _FACT["sources"],
@@ -110,6 +121,19 @@ FIELDS: dict[str, dict[str, str]] = {
         "period": "Label of the period, e.g. FY2020-21.",
         "value": "A plain number in unit (72356176470.59, not 72.36 billion).",
         "unit": "USD, percent, people or count.",
+        "reporter": "Whose statistics the value is: PAK or AZE (for bilateral figures that differ by side).",
+        "sources": _FACT["sources"],
+        "verification": _FACT["verification"],
+        "notes": _FACT["notes"],
+    },
+    "envoys": {
+        "id": _FACT["id"],
+        "person": "Name of the envoy.",
+        "post": "pak-to-aze (Pakistan's envoy in Azerbaijan) or aze-to-pak (Azerbaijan's in Pakistan).",
+        "role": "ambassador or charge-d-affaires.",
+        "start": "First known day in office: YYYY, YYYY-MM or YYYY-MM-DD; null when unknown.",
+        "end": "Last day in office, when a source gives it.",
+        "seen": "The latest date a source shows the envoy in office.",
         "sources": _FACT["sources"],
         "verification": _FACT["verification"],
         "notes": _FACT["notes"],
@@ -119,7 +143,7 @@ FIELDS: dict[str, dict[str, str]] = {
         "claim": "What the article said.",
         "finding": "What the sources say, in the KB's own words.",
         "status": "contradicted, unsupported, misattributed, imprecise or disputed.",
-        "records": "Ids of the events, agreements and indicators that hold the corrected value.",
+        "records": "Ids of the events, agreements, indicators and envoys that hold the corrected value.",
         "sources": "Ids of the sources: article, plus the sources of the finding.",
         "notes": _FACT["notes"],
     },
@@ -152,6 +176,9 @@ _SCALARS: dict[Callable[[Any], Any], dict[str, Any]] = {
     model.url: {"type": ["string"], "pattern": f"^{model._URL.pattern}$"},
     model.language: {"type": ["string"], "pattern": f"^{model._LANG.pattern}$"},
     model.year: {"type": ["string", "integer"], "pattern": "^[12][0-9]{3}$", "minimum": 1000, "maximum": 2999},
+    # pakaz reads the text "true"; an editor reading YAML 1.2 sees the boolean.
+    model.flag: {"type": ["string", "boolean"], "enum": ["true", "false", True, False]},
+    model.count: {"type": ["string", "integer"], "pattern": "^[1-9][0-9]{0,5}$", "minimum": 1, "maximum": 999999},
     model.number: {
         "type": ["string", "number"],
         "pattern": f"^{_ascii(model._NUMBER.pattern)}$",
@@ -169,7 +196,11 @@ def rule_schema(rule: Callable[[Any], Any]) -> dict[str, Any]:
     if made_by == "one_of":
         return {"type": ["string"], "enum": list(captured["choices"])}
     if made_by == "list_of":
-        schema: dict[str, Any] = {"type": ["array"], "items": _compact(rule_schema(captured["item"]))}
+        schema: dict[str, Any] = {
+            "type": ["array"],
+            "items": _compact(rule_schema(captured["item"])),
+            "uniqueItems": True,
+        }
         if captured["nonempty"]:
             schema["minItems"] = 1
         return schema

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pakaz.model import Agreement, Erratum, Event, Indicator, Sector, Source
-from pakaz.query import Hit, SectorUsage
+from pakaz.model import Agreement, Envoy, Erratum, Event, Indicator, Sector, Source
+from pakaz.query import Hit, SectorUsage, headline
 from pakaz.render import Listing, to_row
 
 EVENT_COLUMNS = ("id", "date", "end_date", "type", "title", "sectors", "verification", "sources")
 AGREEMENT_COLUMNS = ("id", "date", "type", "title", "sectors", "parties", "status", "verification", "sources")
 INDICATOR_COLUMNS = ("id", "name", "country", "year", "period", "value", "unit", "verification", "sources")
+ENVOY_COLUMNS = ("id", "person", "post", "role", "start", "end", "seen", "verification", "sources")
 
 
 def events(records: Sequence[Event]) -> Listing:
@@ -43,16 +44,26 @@ def indicators(records: Sequence[Indicator]) -> Listing:
     )
 
 
+def envoys(records: Sequence[Envoy]) -> Listing:
+    return Listing(
+        "envoys",
+        [to_row(r) for r in records],
+        ENVOY_COLUMNS,
+        ("post", "person", "role", "start", "end", "seen", "verification", "id"),
+        fields=Envoy._fields,
+    )
+
+
 def hits(found: Sequence[Hit]) -> Listing:
     rows = []
     for hit in found:
         record = hit.record
-        title = getattr(record, "title", None) or getattr(record, "label", None) or getattr(record, "claim", "")
+        title = headline(record)
         rows.append(
             {
                 "collection": hit.collection,
                 "id": record.id,
-                "date": getattr(record, "date", None),
+                "date": getattr(record, "date", None) or getattr(record, "start", None),
                 "title": title,
                 "verification": getattr(record, "verification", None),
                 "score": hit.score,
