@@ -140,10 +140,12 @@ def test_vocabulary_rule_suggests_the_closest_value() -> None:
     rule = model.one_of(model.VERIFICATION)
     assert rule("confirmed") == "confirmed"
     assert rule("confirmd") == Invalid(
-        "expected one of confirmed, reported, article-only, corrected, disputed; found 'confirmd' (did you mean 'confirmed'?)"
+        "expected one of confirmed, reported, article-only, corrected, disputed; "
+        "found 'confirmd' (did you mean 'confirmed'?)"
     )
     assert rule("Confirmed") == Invalid(
-        "expected one of confirmed, reported, article-only, corrected, disputed; found 'Confirmed' (did you mean 'confirmed'?)"
+        "expected one of confirmed, reported, article-only, corrected, disputed; "
+        "found 'Confirmed' (did you mean 'confirmed'?)"
     )
 
 

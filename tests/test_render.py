@@ -109,7 +109,7 @@ def test_json(agreements: Listing) -> None:
     assert data[0] == {
         "id": "defence-mou", "date": "2016", "title": "Defence cooperation MoU", "type": "mou",
         "sectors": ["defence"], "parties": ["Pakistan", "Azerbaijan"], "signatories": [], "place": None,
-        "status": None, "ratified": None, "in_force": None, "ended": None, "count": None,
+        "status": None, "ratified": None, "in_force": None, "ended": None, "documents": None,
         "summary": "Military cooperation.", "event": "energy-visit", "sources": ["article"],
         "verification": "article-only", "notes": None,
     }  # fmt: skip

@@ -513,7 +513,7 @@ def envoys(
     as_of: Annotated[
         str | None,
         typer.Option(
-            "--as-of", metavar="DATE", help="Only those in office on DATE (YYYY, YYYY-MM or YYYY-MM-DD); 'now' for today."
+            "--as-of", metavar="DATE", help="Only those in office on DATE (YYYY, YYYY-MM, YYYY-MM-DD or now)."
         ),
     ] = None,
     verification: VerificationOpt = None,

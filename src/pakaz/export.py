@@ -204,7 +204,7 @@ TABLES: tuple[Table, ...] = (
             _field("agreements", "ratified", "TEXT"),
             _field("agreements", "in_force", "TEXT"),
             _field("agreements", "ended", "TEXT"),
-            _field("agreements", "count", "INTEGER"),
+            _field("agreements", "documents", "INTEGER"),
             _field("agreements", "summary", "TEXT NOT NULL"),
             Column(
                 "event",
@@ -540,7 +540,9 @@ def _insert(
 
     meta = kb.meta
     _rows(connection, "meta", [(meta.version, meta.date, meta.title, meta.licence, __version__, selection)])
-    _rows(connection, "sources", _record_rows("sources", kb.sources, lambda s: {"title_supplied": int(s.title_supplied)}))
+    _rows(
+        connection, "sources", _record_rows("sources", kb.sources, lambda s: {"title_supplied": int(s.title_supplied)})
+    )
     _rows(connection, "source_authors", (row for s in kb.sources for row in _positions(s.id, s.authors)))
     _rows(connection, "sectors", _record_rows("sectors", kb.sectors))
     _rows(connection, "sector_aliases", ((alias, s.id) for s in kb.sectors for alias in dict.fromkeys(s.aliases)))

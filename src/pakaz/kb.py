@@ -242,8 +242,8 @@ def _check_references(
     for agreement in parsed["agreements"]:
         if agreement.event and agreement.event not in event_ids and "events" not in incomplete:
             report(agreement, f"unknown event '{agreement.event}'{hint(agreement.event, event_ids)}")
-        if (agreement.type == "batch") != (agreement.count is not None):
-            report(agreement, "a batch record needs a count, and only a batch record has one")
+        if (agreement.type == "batch") != (agreement.documents is not None):
+            report(agreement, "a batch record needs its number of documents, and only a batch record has one")
         for step in ("ratified", "in_force", "ended"):
             when = getattr(agreement, step)
             if when and agreement.date and _before(when, agreement.date):

@@ -97,7 +97,7 @@ class Agreement(NamedTuple):
     ratified: str | None
     in_force: str | None
     ended: str | None
-    count: int | None
+    documents: int | None  # with type batch: how many documents the batch holds
     summary: str
     event: str | None
     sources: tuple[str, ...]
@@ -327,7 +327,7 @@ SCHEMAS: dict[str, tuple[type, tuple[Field, ...]]] = {
         F("sectors", list_of(slug, nonempty=True)), F("parties", list_of(line, nonempty=True)),
         F("signatories", list_of(line), False), F("place", line, False),
         F("status", one_of(AGREEMENT_STATUS), False), F("ratified", date, False),
-        F("in_force", date, False), F("ended", date, False), F("count", count, False),
+        F("in_force", date, False), F("ended", date, False), F("documents", count, False),
         F("summary", text), F("event", slug, False), *_FACT_TAIL,
     )),
     "indicators": (Indicator, (

@@ -10,7 +10,18 @@ from pakaz.cache import column, select, take
 from pakaz.dates import check_partial, first_day, last_day
 from pakaz.errors import NotFoundError, UsageError
 from pakaz.kb import KB
-from pakaz.model import AGREEMENT_TYPES, ENVOY_POSTS, Agreement, Envoy, Erratum, Event, Indicator, Record, Sector, Source
+from pakaz.model import (
+    AGREEMENT_TYPES,
+    ENVOY_POSTS,
+    Agreement,
+    Envoy,
+    Erratum,
+    Event,
+    Indicator,
+    Record,
+    Sector,
+    Source,
+)
 from pakaz.textfold import fold, folded_texts, words
 
 COUNTRY_ALIASES = {

@@ -105,7 +105,7 @@ FIELDS: dict[str, dict[str, str]] = {
         "ratified": _STEP.format("was ratified"),
         "in_force": _STEP.format("entered into force"),
         "ended": _STEP.format("ended (expired, terminated or replaced)"),
-        "count": "With type batch: how many documents the batch holds.",
+        "documents": "With type batch: how many documents the batch holds.",
         "summary": "What the document is about, in the KB's own words.",
         "event": "Id of the event (events.yaml) during which it was signed.",
         "sources": _FACT["sources"],
