@@ -203,24 +203,7 @@ def test_no_two_indicators_hold_the_same_measure(kb: KB) -> None:
     assert [k for k, n in keys.items() if n > 1] == []
 
 
-def test_each_post_has_one_open_term(kb: KB) -> None:
-    open_terms = Counter(e.post for e in kb.envoys if e.end is None and e.start is not None)
+def test_no_two_terms_of_a_post_start_together(kb: KB) -> None:
+    # "Who was the envoy on day D" must have one answer per post.
     starts = Counter((e.post, e.start) for e in kb.envoys if e.start)
     assert [k for k, n in starts.items() if n > 1] == []
-    assert set(open_terms) <= {"pak-to-aze", "aze-to-pak"}
-
-
-def test_every_listing_command_runs_on_the_bundled_kb(cli: Cli) -> None:
-    for args in (
-        ("timeline",),
-        ("agreements",),
-        ("indicators",),
-        ("envoys",),
-        ("sources",),
-        ("sectors",),
-        ("errata",),
-        ("overview",),
-    ):
-        result = cli(*args, "--format", "json", data=None)
-        assert result.exit_code == 0, (args, result.stderr)
-        json.loads(result.stdout)
