@@ -522,7 +522,7 @@ def envoys(
     fields: FieldsOpt = None,
     no_header: NoHeaderOpt = False,
 ) -> None:
-    """Ambassadors and charges d'affaires of each country in the other, with their terms.
+    """Ambassadors and chargés d'affaires of each country in the other, with their terms.
 
     A term with no end runs until the next holder of the post starts; `seen` is the latest
     date a source shows the holder in office.
