@@ -263,3 +263,51 @@ def test_envoys_are_exported(mini: KB, tmp_path: Path) -> None:
     ]
     assert db.execute("SELECT COUNT(*) FROM envoy_sources").fetchone() == (3,)
     assert db.execute("SELECT DISTINCT typeof(title_supplied) FROM sources").fetchall() == [("integer",)]
+
+
+def _supplied_kb(kb_variant: Variant) -> Path:
+    return kb_variant(
+        {
+            "sources.yaml": [
+                (
+                    "  title: An official record\n",
+                    "  title: An official record\n  title_supplied: true\n  authors: [A. Writer]\n"
+                    "  via: https://mirror.example.net/record\n",
+                )
+            ]
+        }
+    )
+
+
+def test_citations_bracket_a_supplied_title_and_name_authors_and_copies(kb_variant: Variant, cli: Cli) -> None:
+    kb = _supplied_kb(kb_variant)
+    text = cli("cite", "gov-record", data=kb).stdout
+    assert text == (
+        "Ministry of Examples. [An official record]. 2024-07-12. https://example.org/record. "
+        "Read at https://mirror.example.net/record.\n"
+    )
+    bib = cli("cite", "gov-record", "--style", "bibtex", data=kb).stdout
+    assert "  title = {{[An official record]}},\n" in bib
+    assert "  author = {{A. Writer}},\n" in bib
+    assert "  note = {Read at https://mirror.example.net/record}\n" in bib
+    [item] = json.loads(cli("cite", "gov-record", "--style", "csl-json", data=kb).stdout)
+    assert item["title"] == "[An official record]"
+    assert item["author"] == [{"literal": "A. Writer"}]
+    assert item["note"] == "Read at https://mirror.example.net/record"
+    # A published headline is printed as it is.
+    [plain] = json.loads(cli("cite", "news-report", "--style", "csl-json", data=kb).stdout)
+    assert plain["title"] == "A news report: with a colon"
+
+
+def test_overview_names_the_envoys_in_office(mini: KB) -> None:
+    from pakaz.overview import build
+
+    data = build(mini)
+    assert [(e["post"], e["person"]) for e in data["envoys"]] == [("pak-to-aze", "Second Envoy")]
+
+
+def test_an_envoy_known_only_from_a_sighting_is_in_office_then(kb_variant: Variant) -> None:
+    kb = kb_variant({"envoys.yaml": [('  start: "2011-03"\n', "  start: null\n")]})
+    loaded = load(kb, use_cache=False)
+    assert ids(query.envoys(loaded)) == ["envoy-charge", "envoy-first", "envoy-second"]  # ordered by its end
+    assert ids(query.envoys(loaded, as_of="2011-05")) == ["envoy-first"]

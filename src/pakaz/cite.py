@@ -12,9 +12,19 @@ from pakaz.render import json_safe, visible
 
 STYLES = ("text", "bibtex", "csl-json")
 _CSL_TYPES = {
-    "article": "article-newspaper", "news": "article-newspaper", "official": "webpage",
+    "article": "article-newspaper", "news": "article-newspaper", "official": "webpage", "document": "document",
     "dataset": "dataset", "reference": "entry-encyclopedia", "archive": "webpage", "analysis": "article-magazine",
+    "blog": "post-weblog",
 }  # fmt: skip
+
+
+def shown_title(source: Source) -> str:
+    """The title as a citation prints it: a title the KB supplied is bracketed, never passed off as a headline."""
+    return f"[{source.title}]" if source.title_supplied else source.title
+
+
+def _read_at(source: Source) -> str | None:
+    return f"Read at {source.via}" if source.via else None
 
 
 def sources_of(kb: KB, record: Record) -> list[Source]:
@@ -45,18 +55,21 @@ def csl(source: Source) -> dict[str, Any]:
     item: dict[str, Any] = {
         "id": source.id,
         "type": _CSL_TYPES.get(source.kind, "webpage"),
-        "title": source.title,
+        "title": shown_title(source),
         "publisher": source.publisher,
         "container-title": source.publisher,
     }
+    if source.authors:
+        item["author"] = [{"literal": name} for name in source.authors]
     if source.url:
         item["URL"] = source.url
     if source.published:
         item["issued"] = {"date-parts": [_date_parts(source.published)]}
     if source.language:
         item["language"] = source.language
-    if source.notes:
-        item["note"] = source.notes
+    note = "; ".join(n for n in (_read_at(source), source.notes) if n)
+    if note:
+        item["note"] = note
     return item
 
 
@@ -74,7 +87,7 @@ def _bib_escape(text: str) -> str:
 def bibtex(source: Source) -> str:
     """A BibTeX @misc entry (biblatex reads `url` and `urldate`-less entries as well)."""
     fields = [
-        ("title", "{" + _bib_escape(source.title) + "}"),
+        ("title", "{" + _bib_escape(shown_title(source)) + "}"),
         ("publisher", _bib_escape(source.publisher)),
         ("howpublished", _bib_escape(source.publisher)),
     ]
@@ -86,7 +99,11 @@ def bibtex(source: Source) -> str:
         fields.append(("date", source.published))
     if source.url:
         fields.append(("url", visible(source.url)))
-    if source.notes:
-        fields.append(("note", _bib_escape(source.notes)))
+    if source.authors:
+        # Braced: a name is a name, never split into first and last by BibTeX.
+        fields.insert(0, ("author", " and ".join("{" + _bib_escape(a) + "}" for a in source.authors)))
+    note = "; ".join(n for n in (_read_at(source), source.notes) if n)
+    if note:
+        fields.append(("note", _bib_escape(note)))
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
     return f"@misc{{{source.id},\n{body}\n}}\n"

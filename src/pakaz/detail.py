@@ -32,6 +32,8 @@ def citation_line(source: Source) -> str:
         parts.append(source.published)
     if source.url:
         parts.append(source.url)
+    if source.via:
+        parts.append(f"Read at {source.via}")
     return ". ".join(parts) + "."
 
 

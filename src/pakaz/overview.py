@@ -6,9 +6,10 @@ import json
 from collections import Counter
 from typing import Any
 
+from pakaz.dates import first_day
 from pakaz.kb import KB
-from pakaz.model import VERIFICATION, Event, Indicator
-from pakaz.query import timeline, verification_counts
+from pakaz.model import VERIFICATION, Envoy, Event, Indicator
+from pakaz.query import envoys, timeline, verification_counts
 from pakaz.render import Format, Style, _console, _text, human_number, json_safe, visible, yaml_text
 
 MILESTONE_TYPES = ("recognition", "diplomatic-relations")
@@ -18,6 +19,25 @@ LATEST = 6
 
 def _event(e: Event) -> dict[str, Any]:
     return {"id": e.id, "date": e.date, "end_date": e.end_date, "title": e.title, "verification": e.verification}
+
+
+POST_NAMES = {"pak-to-aze": "Pakistan's in Baku", "aze-to-pak": "Azerbaijan's in Islamabad"}
+
+
+def _envoy(e: Envoy) -> dict[str, Any]:
+    return {
+        "id": e.id, "post": e.post, "person": e.person, "role": e.role, "start": e.start, "seen": e.seen,
+        "verification": e.verification,
+    }  # fmt: skip
+
+
+def _current_envoys(kb: KB) -> list[Envoy]:
+    """The latest holder of each post whose term has no known end."""
+    latest: dict[str, Envoy] = {}
+    for e in envoys(kb):
+        if e.start is not None and (e.post not in latest or first_day(e.start) > first_day(latest[e.post].start or "")):
+            latest[e.post] = e
+    return [e for e in latest.values() if e.end is None]
 
 
 def _latest_per_country(kb: KB, name: str) -> list[Indicator]:
@@ -39,7 +59,7 @@ def build(kb: KB) -> dict[str, Any]:
         "kb": {"version": kb.meta.version, "date": kb.meta.date, "title": kb.meta.title},
         "milestones": [_event(e) for e in events if e.type in MILESTONE_TYPES],
         "embassies": [_event(e) for e in events if e.type == "embassy"],
-        "ambassadors": [_event(e) for e in events if e.type == "ambassador"],
+        "envoys": [_envoy(e) for e in _current_envoys(kb)],
         "agreements_by_sector": [
             {"sector": s, "label": sectors.get(s, s), "agreements": n} for s, n in by_sector.most_common()
         ],
@@ -90,6 +110,12 @@ def render_overview(data: dict[str, Any], fmt: Format, style: Style) -> str:
     return "\n".join(out) + "\n"
 
 
+def _envoy_line(e: dict[str, Any]) -> str:
+    role = "chargé d'affaires" if e["role"] == "charge-d-affaires" else e["role"]
+    seen = f" (last seen {e['seen']})" if e.get("seen") else ""
+    return f"  {POST_NAMES.get(e['post'], e['post'])}: {e['person']}, {role} since {e['start']}{seen}"
+
+
 def _sections(data: dict[str, Any]) -> list[tuple[str, list[str]]]:
     kb = data["kb"]
     facts = data["verification"]
@@ -98,7 +124,7 @@ def _sections(data: dict[str, Any]) -> list[tuple[str, list[str]]]:
         ("Pakistan–Azerbaijan relations", [f"{kb['title']}, version {kb['version']} ({kb['date']})"]),
         ("Recognition and diplomatic relations", [f"  {_when(e)}  {e['title']}" for e in data["milestones"]]),
         ("Embassies", [f"  {_when(e)}  {e['title']}" for e in data["embassies"]]),
-        ("Ambassadors", [f"  {_when(e)}  {e['title']}" for e in data["ambassadors"]]),
+        ("Envoys now (pakaz envoys)", [_envoy_line(e) for e in data["envoys"]]),
         (
             f"Agreements by sector ({data['agreements_total']} agreements; one may cover several sectors)",
             [f"  {s['agreements']:>3}  {s['label']}" for s in data["agreements_by_sector"]],

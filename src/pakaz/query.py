@@ -406,10 +406,11 @@ def envoys(
     verification: Iterable[str] = (),
     limit: int | None = None,
 ) -> list[Envoy]:
-    """Envoys by post and term, oldest first; with `as_of`, those whose term may include that date.
+    """Envoys by post and term, oldest first; with `as_of`, those in office on that date.
 
     A term runs from `start` to `end`; with no `end`, it runs until the next holder of the same
-    post starts, and the latest holder with no end is taken to be in office still.
+    post starts, and the latest holder with no end is taken to be in office still. A term whose
+    start is unknown is known only on the day (or month) it was `seen`.
     """
     wanted = resolve_posts(posts)
     statuses = set(verification)
@@ -418,7 +419,7 @@ def envoys(
         for e in take(kb.envoys, range(len(kb.envoys)))
         if (not wanted or e.post in wanted) and (not statuses or e.verification in statuses)
     ]
-    records.sort(key=lambda e: (e.post, e.start is None, first_day(e.start or ""), e.id))
+    records.sort(key=lambda e: (e.post, _known(e) is None, first_day(_known(e) or ""), e.id))
     if as_of is not None:
         why = check_partial(as_of)
         if why:
@@ -428,8 +429,15 @@ def envoys(
     return _limit(records, limit)
 
 
+def _known(envoy: Envoy) -> str | None:
+    """The earliest date the envoy is known to have been in office."""
+    return envoy.start or envoy.seen or envoy.end
+
+
 def _in_office(envoy: Envoy, day: str, all_envoys: Sequence[Envoy]) -> bool:
-    if envoy.start is None or first_day(envoy.start) > day:
+    if envoy.start is None:
+        return envoy.seen is not None and first_day(envoy.seen) <= day <= last_day(envoy.seen)
+    if first_day(envoy.start) > day:
         return False
     if envoy.end is not None:
         return last_day(envoy.end) >= day
