@@ -639,7 +639,9 @@ def evil_kb(where: Path) -> Path:
         replace={"meta.yaml": f'version: "0.9.0"\ndate: "2026-01-02"\ntitle: {e}\n'},
         append={
             "sources.yaml": f"- id: evil-src\n  title: {e}\n  publisher: {e}\n  kind: news\n"
-            f'  url: "https://evil.example/\\e]52;c;cHduZWQ=\\a"\n  notes: {e}\n',
+            # A URL with control characters is refused by validate (tests/test_attacks.py); this one
+            # carries what is valid in a URL and still means something to a careless renderer.
+            f'  url: "https://evil.example/%1B]52;c;cHduZWQ=%07?[bold]x[/]"\n  notes: {e}\n',
             "sectors.yaml": f"- id: evil\n  label: {e}\n  description: {e}\n",
             "events.yaml": f'- id: evil-event\n  date: "2025-01-01"\n  type: recognition\n  title: {e}\n'
             f"  summary: {e}\n  sectors: [evil]\n  actors: [{e}]\n  place: {e}\n  sources: [evil-src]\n"

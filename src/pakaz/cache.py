@@ -38,23 +38,33 @@ _HEADER = 12  # crc32 of the rest (4 bytes), then the length of the marshal head
 
 
 def enabled() -> bool:
-    return os.environ.get("PAKAZ_NO_CACHE", "") in ("", "0")
+    return os.environ.get("PAKAZ_NO_CACHE", "") in ("", "0") and cache_dir() is not None
 
 
-def cache_dir() -> Path:
-    """Where parsed KBs are cached: $PAKAZ_CACHE_DIR, else $XDG_CACHE_HOME/pakaz, else ~/.cache/pakaz."""
+def cache_dir() -> Path | None:
+    """Where parsed KBs are cached: $PAKAZ_CACHE_DIR, else $XDG_CACHE_HOME/pakaz, else ~/.cache/pakaz.
+
+    None when there is nowhere sensible: the XDG base directory specification says to ignore a
+    relative XDG_CACHE_HOME (it would put the cache wherever pakaz runs, even inside the KB), and
+    a home directory that does not exist is not created.
+    """
     explicit = os.environ.get("PAKAZ_CACHE_DIR")
     if explicit:
         return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "pakaz"
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if os.path.isabs(xdg):
+        return Path(xdg) / "pakaz"
+    home = os.path.expanduser("~")
+    if not os.path.isabs(home) or not os.path.isdir(home):
+        return None
+    return Path(home) / ".cache" / "pakaz"
 
 
 def cache_path(directory: Path) -> Path:
     # A short name per KB directory; a clash costs a rebuild, never stale data,
     # because the fingerprint inside names each file by device and inode.
     real = os.fsencode(os.path.realpath(directory))
-    return cache_dir() / f"kb-{binascii.crc32(real):08x}-{len(real)}.marshal"
+    return (cache_dir() or Path(".")) / f"kb-{binascii.crc32(real):08x}-{len(real)}.marshal"
 
 
 def search_path(path: Path) -> Path:
@@ -177,7 +187,7 @@ class CachedRecords(Sequence[Any]):
             # The file's checksum matched; this guards only against a forged cache.
             if type(row) is not tuple or len(row) != len(self._cls._fields) or not set(map(type, row)) <= _PLAIN_TYPES:
                 message = "the KB cache is damaged; delete it (see PAKAZ_CACHE_DIR) and run again"
-                raise KBError([Problem(str(cache_dir()), 0, message)])
+                raise KBError([Problem(str(cache_dir() or ""), 0, message)])
             record = self._built[index] = tuple.__new__(self._cls, row)
             self._position[id(record)] = index
         return record
@@ -388,11 +398,29 @@ def _seal_body(header: bytes, regions: list[bytes]) -> bytes:
     return binascii.crc32(rest).to_bytes(4, "little") + rest
 
 
+STALE_AFTER = 3600  # seconds: writing a cache takes seconds; an older temporary is a killed run's
+
+
+def _sweep_stale_temps(directory: Path) -> None:
+    import stat
+    import time
+
+    now = time.time()
+    for temp in directory.glob(".tmp-*.marshal"):
+        try:
+            info = temp.lstat()
+            if stat.S_ISREG(info.st_mode) and now - info.st_mtime > STALE_AFTER:
+                temp.unlink()
+        except OSError:
+            pass
+
+
 def _write_atomic(path: Path, blob: bytes) -> None:
     import tempfile
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _sweep_stale_temps(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".marshal")
         try:
             with os.fdopen(fd, "wb") as f:

@@ -22,6 +22,7 @@ from pakaz import model
 from pakaz.errors import PakazError
 from pakaz.kb import KB
 from pakaz.model import Agreement, Event
+from pakaz.render import json_safe
 from pakaz.schema import COLLECTIONS, FIELDS
 
 # Bumped when a table or column changes meaning; stored as the database's user_version.
@@ -385,23 +386,28 @@ def export(
     verification: Sequence[str] = (),
     metadata: str | os.PathLike[str] | None = None,
     with_metadata: bool = True,
+    force: bool = False,
 ) -> Summary:
     """Write `kb` to the SQLite database at `path`, and Datasette metadata beside it.
 
     The filters select events (by date range, as `timeline`) and agreements (by signing
     date, as `agreements`); indicators, sources, sectors and errata are exported whole.
     `metadata` is where the metadata goes (default: metadata.json in the database's
-    directory). Existing files are replaced atomically; raises ExportError.
+    directory). Existing files are replaced atomically, but only a SQLite database and a
+    metadata file that pakaz wrote, unless `force`; never a link, a device or anything in
+    /dev or /proc. Raises ExportError.
     """
     from pakaz import query
 
     database = Path(path)
     meta_path = (Path(metadata) if metadata is not None else database.parent / METADATA_NAME) if with_metadata else None
-    _check_target(database)
+    _check_target(database, _is_database, "a SQLite database", force)
     if meta_path is not None:
-        _check_target(meta_path)
+        _check_target(meta_path, _is_our_metadata, "a metadata file written by pakaz", force)
         if _same_file(meta_path, database):
-            raise ExportError(f"the database and its metadata cannot both be {database}")
+            raise ExportError(f"the database and its metadata cannot both be {shown(database)}")
+    for directory in {database.parent, *((meta_path.parent,) if meta_path else ())}:
+        _sweep_stale_temps(directory)
     events = query.timeline(kb, since=since, until=until, sectors=sectors, verification=verification)
     agreements = query.agreements(kb, since=since, until=until, sectors=sectors, verification=verification)
     selection = selection_text(since, until, sectors, verification)
@@ -417,18 +423,17 @@ def export(
             current = meta_path
             meta_temp = _temp_beside(meta_path)
             staged.append((meta_temp, meta_path))
-            _write_text(
-                meta_temp, json.dumps(datasette_metadata(kb, database, selection), indent=2, ensure_ascii=False)
-            )
+            document = json.dumps(datasette_metadata(kb, database, selection), indent=2, ensure_ascii=False)
+            _write_text(meta_temp, json_safe(document))  # KB text must not carry bidi marks or C1 codes
         for temp, target in staged:
             current = target
             _replace(temp, target)
     except PermissionError:
-        raise ExportError(f"cannot write {current}: permission denied") from None
+        raise ExportError(f"cannot write {shown(current)}: permission denied") from None
     except OSError as e:
-        raise ExportError(f"cannot write {current}: {e.strerror or e}") from None
+        raise ExportError(f"cannot write {shown(current)}: {e.strerror or e}") from None
     except sqlite3.OperationalError as e:  # disk full, I/O error
-        raise ExportError(f"cannot write {current}: {e}") from None
+        raise ExportError(f"cannot write {shown(current)}: {e}") from None
     finally:
         for temp, _target in staged:
             temp.unlink(missing_ok=True)  # nothing left behind when it failed; a no-op when it was moved
@@ -442,24 +447,87 @@ def _write_text(path: Path, text: str) -> None:
         os.fsync(f.fileno())
 
 
-def _check_target(target: Path) -> None:
-    if target.is_dir():
-        raise ExportError(f"{target} is a directory; give a file name, e.g. {target / 'pakaz.db'}")
-    if target.exists() and not target.is_file():
-        raise ExportError(f"{target} exists and is not a regular file; give another file name")
-    parent = target.parent
-    if not parent.is_dir():
-        raise ExportError(f"cannot write {target}: directory {parent} does not exist")
+def shown(path: str | os.PathLike[str]) -> str:
+    """A path as it can be printed: undecodable bytes as escapes, never a traceback."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_SYSTEM_DIRS = ("/dev", "/proc", "/sys")
+
+
+def _is_database(path: Path) -> bool:
+    with open(path, "rb") as f:
+        head = f.read(len(_SQLITE_MAGIC))
+    return head in (b"", _SQLITE_MAGIC)  # an empty file holds nothing to lose
+
+
+def _is_our_metadata(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            document = json.loads(f.read(4 << 20))
+    except (ValueError, OSError):
+        return False
+    source = document.get("source") if isinstance(document, dict) else None
+    return isinstance(source, str) and source.startswith("pakaz knowledge base")
+
+
+def _check_target(target: Path, ours: Callable[[Path], bool], what: str, force: bool) -> None:
+    """Refuse, before anything is written, a target that must not be replaced."""
+    name = shown(target)
+    try:
+        real = os.path.realpath(target)
+        if any(real == d or real.startswith(d + "/") for d in _SYSTEM_DIRS) or any(
+            os.path.abspath(target).startswith(d + "/") for d in _SYSTEM_DIRS
+        ):
+            raise ExportError(f"{name} is a system path; write the export to an ordinary file")
+        try:
+            info = os.lstat(target)
+        except (FileNotFoundError, NotADirectoryError):
+            info = None
+        if info is not None:
+            if stat.S_ISLNK(info.st_mode):
+                raise ExportError(f"{name} is a symbolic link; pakaz replaces no links: give the file it points to")
+            if stat.S_ISDIR(info.st_mode):
+                raise ExportError(f"{name} is a directory; give a file name, e.g. {shown(target / 'pakaz.db')}")
+            if not stat.S_ISREG(info.st_mode):
+                raise ExportError(f"{name} exists and is not a regular file; give another file name")
+            if not force and not ours(target):
+                raise ExportError(f"{name} exists and is not {what}; give another name, or --force to replace it")
+        parent = target.parent
+        if parent.exists() and not parent.is_dir():
+            raise ExportError(f"cannot write {name}: {shown(parent)} is a file, not a directory")
+        if not parent.is_dir():
+            raise ExportError(f"cannot write {name}: directory {shown(parent)} does not exist")
+    except OSError as e:  # a name too long, a loop of links, no permission to look
+        raise ExportError(f"cannot write {name}: {e.strerror or e}") from None
 
 
 def _same_file(a: Path, b: Path) -> bool:
     return os.path.abspath(a) == os.path.abspath(b)
 
 
+STALE_AFTER = 3600  # seconds: an export takes a second or two; an older temporary is a killed run's
+
+
+def _sweep_stale_temps(directory: Path) -> None:
+    """Remove the temporaries of exports that were killed before they could clean up."""
+    import time
+
+    with contextlib.suppress(OSError):
+        now = time.time()
+        for temp in directory.glob(".pakaz-*.tmp"):
+            with contextlib.suppress(OSError):
+                info = temp.lstat()
+                if stat.S_ISREG(info.st_mode) and now - info.st_mtime > STALE_AFTER:
+                    temp.unlink()
+
+
 def _temp_beside(target: Path) -> Path:
     """Create an empty file in target's directory (same filesystem, so os.replace is atomic)."""
     while True:
-        candidate = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+        # A short name: one derived from a 250-byte target name would be too long for the filesystem.
+        candidate = target.with_name(f".pakaz-{secrets.token_hex(4)}.tmp")
         try:
             fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
         except FileExistsError:

@@ -35,7 +35,16 @@ SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 # re.ASCII: `\d` must not match other scripts' digits ("١٢٣"), which int() would silently convert.
 _NUMBER = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?", re.ASCII)
 _MAX_NUMBER_CHARS = 100  # far beyond any real figure; int() of thousands of digits is slow or refused
-_URL = re.compile(r"https?://[^\s/$.?#][^\s]*")
+# Not valid anywhere in a URL (RFC 3986), and what lets a URL break out of BibTeX, Markdown or HTML:
+# braces, pipes, backslashes, carets, backquotes, angle brackets, quotes, controls and bidi marks.
+_NOT_IN_URL = r"{}|\\^`<>\"\x00-\x20\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_URL_FORBIDDEN = re.compile(f"[{_NOT_IN_URL}]")
+_URL = re.compile(rf"https?://[^\s/$.?#{_NOT_IN_URL}][^\s{_NOT_IN_URL}]*")
+# Bounds far above any real record, so that a hostile KB cannot make a command run for minutes.
+MAX_LINE = 500  # a title, a label, a name
+MAX_TEXT = 5_000  # a summary, a note
+MAX_URL = 2_000
+MAX_ITEMS = 200  # sources, sectors, actors, ... of one record
 _LANG = re.compile(r"[a-z]{2,3}")
 
 
@@ -175,6 +184,8 @@ def _clip(text: str, width: int = 60) -> str:
 
 def text(raw: Any) -> Any:
     if isinstance(raw, str) and raw.strip():
+        if len(raw) > MAX_TEXT:
+            return Invalid(f"text of {len(raw):,} characters is too long; write at most {MAX_TEXT:,}")
         return raw
     return Invalid(f"expected text, found {_describe(raw)}")
 
@@ -183,6 +194,8 @@ def line(raw: Any) -> Any:
     value = text(raw)
     if isinstance(value, str) and ("\n" in value or "\r" in value):
         return Invalid("must be a single line")
+    if isinstance(value, str) and len(value) > MAX_LINE:
+        return Invalid(f"a line of {len(value):,} characters is too long; write at most {MAX_LINE:,}")
     return value
 
 
@@ -200,6 +213,12 @@ def date(raw: Any) -> Any:
 
 
 def url(raw: Any) -> Any:
+    if isinstance(raw, str) and len(raw) > MAX_URL:
+        return Invalid(f"a URL of {len(raw):,} characters is too long; write at most {MAX_URL:,}")
+    if isinstance(raw, str) and raw.startswith(("http://", "https://")):
+        bad = _URL_FORBIDDEN.search(raw)
+        if bad:
+            return Invalid(f"'{ascii(bad.group())[1:-1]}' is not valid in a URL; percent-encode it")
     if isinstance(raw, str) and _URL.fullmatch(raw):
         return raw
     return Invalid(f"expected an http(s) URL, found {_describe(raw)}")
@@ -264,6 +283,8 @@ def list_of(item: Rule, *, nonempty: bool = False) -> Rule:
             return Invalid(f"expected a list, found {_describe(raw)}")
         if nonempty and not raw:
             return Invalid("expected at least one item")
+        if len(raw) > MAX_ITEMS:
+            return Invalid(f"a list of {len(raw):,} items is too long; give at most {MAX_ITEMS}")
         values = []
         seen = set()
         for element in raw:

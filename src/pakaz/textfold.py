@@ -1,27 +1,39 @@
-"""Case- and accent-insensitive text matching (`turkiye` finds `Türkiye`, `baki` finds `Bakı`)."""
+"""Case- and accent-insensitive text matching (`turkiye` finds `Türkiye`, `baki` finds `Bakı`, `Əliyev`
+finds `Aliyev`, `Şuşa` finds `Shusha`)."""
 
 from __future__ import annotations
 
 import unicodedata
 from typing import Any
 
-# Letters that Unicode does not decompose into a base letter plus an accent.
+# Letters that Unicode does not decompose into a base letter plus an accent. Azerbaijani ə is
+# romanised a (Əliyev, Aliyev) and ı is i; ş, ç, ğ, ö and ü lose their marks below.
 _EXTRA = str.maketrans(
-    {"ə": "e", "Ə": "e", "ı": "i", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "æ": "ae", "œ": "oe"}
+    {"ə": "a", "Ə": "a", "ı": "i", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "æ": "ae", "œ": "oe"}
 )
+MAX_WORDS = 32  # a question is a dozen words; thousands would make a search run for minutes
 
 
 def fold(text: str) -> str:
-    """Lowercase `text` and strip its accents, for comparisons only (never for display)."""
-    if text.isascii():
-        return text.lower()
-    decomposed = unicodedata.normalize("NFKD", text.translate(_EXTRA))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    """Lowercase `text` and strip its accents, for comparisons only (never for display).
+
+    English spells Azerbaijani ş and ç as sh and ch (Şuşa, Shusha): both sides of a comparison
+    write sh as s and ch as c, so that either spelling finds the other.
+    """
+    if not text.isascii():
+        decomposed = unicodedata.normalize("NFKD", text.translate(_EXTRA))
+        text = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return text.casefold().replace("sh", "s").replace("ch", "c")
 
 
 def words(text: str) -> list[str]:
-    """The folded words of a query; matching is plain substring, never a pattern."""
-    return fold(text).split()
+    """The distinct folded words of a query, in order; matching is plain substring, never a pattern."""
+    from pakaz.errors import UsageError
+
+    found = list(dict.fromkeys(fold(text).split()))
+    if len(found) > MAX_WORDS:
+        raise UsageError(f"a search of {len(found)} different words is too long; give at most {MAX_WORDS}")
+    return found
 
 
 # References to other records are not text to search in.

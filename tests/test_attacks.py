@@ -1,0 +1,323 @@
+"""Attacks and faults beyond the hostile-input suite: URLs that break out of citations, references
+counted twice, exports that would overwrite what they should not, names and environments that
+crashed, search words and fields without bounds, signals, and Azerbaijani spellings."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import Result
+
+from conftest import MINI, pakaz_env
+from pakaz import query
+from pakaz.cache import cache_dir
+from pakaz.errors import UsageError
+from pakaz.kb import load, parse_dir
+from pakaz.textfold import MAX_WORDS, fold, words
+
+Variant = Callable[..., Path]
+Cli = Callable[..., Result]
+Run = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def messages(kb: Path) -> list[str]:
+    _, problems = parse_dir(kb)
+    return [p.message for p in problems]
+
+
+# --- 1. KB text that would change the structure of a citation ---------------------------------------
+
+
+INJECTION = "https://example.org/x}}@misc{pwned,title={Injected},author={Mallory},year={2099}}%"
+
+
+def test_a_url_that_would_close_a_bibtex_field_is_rejected_with_its_line(kb_variant: Variant, cli: Cli) -> None:
+    kb = kb_variant({"sources.yaml": [("url: https://example.org/record", f"url: {INJECTION}")]})
+    result = cli("validate", str(kb), data=None)
+    assert result.exit_code == 1
+    first = result.stderr.splitlines()[0]
+    assert first == f"{kb}/sources.yaml:9: field 'url': '}}' is not valid in a URL; percent-encode it"
+    # Every command refuses the KB, so the URL never reaches a citation.
+    assert cli("cite", "gov-record", "--style", "bibtex", data=kb).exit_code == 1
+
+
+@pytest.mark.parametrize("char", ["{", "}", "|", "\\", "^", "`", "<", ">", '"', " ", "\x1b", "\x85", "\u202e"])
+def test_characters_that_are_not_valid_in_a_url_are_rejected(kb_variant: Variant, char: str) -> None:
+    escaped = json.dumps("https://example.org/a" + char + "b")
+    kb = kb_variant({"sources.yaml": [("url: https://example.org/record", f"url: {escaped}")]})
+    [message] = messages(kb)
+    assert message.startswith("field 'url': ") and "is not valid in a URL" in message
+
+
+def test_a_url_in_another_script_is_valid(kb_variant: Variant) -> None:
+    kb = kb_variant({"sources.yaml": [("url: https://example.org/record", "url: https://example.org/präsident")]})
+    assert messages(kb) == []
+
+
+# --- 2. A reference listed twice counts twice --------------------------------------------------------
+
+
+def test_a_source_listed_twice_is_refused_so_nothing_counts_it_twice(kb_variant: Variant, cli: Cli) -> None:
+    kb = kb_variant(
+        {
+            "events.yaml": [
+                (
+                    "  sources: [article]\n  verification: article-only\n- id: july",
+                    "  sources: [article, article]\n  verification: article-only\n- id: july",
+                )
+            ]
+        }
+    )
+    result = cli("sources", data=kb)
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: {kb}/events.yaml:7: field 'sources': 'article' is listed twice\n"
+
+
+# --- 3 and 4. Export: what it may replace, and file names -------------------------------------------------
+
+
+def export(cli: Cli, *args: str) -> Result:
+    return cli("export", *args, data=MINI)
+
+
+def test_export_refuses_to_replace_a_file_that_is_not_a_database(cli: Cli, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes\n")
+    result = export(cli, str(notes), "--no-metadata")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: {notes} exists and is not a SQLite database; give another name, or --force to replace it\n",
+    )
+    assert notes.read_text() == "my notes\n"
+    assert export(cli, str(notes), "--no-metadata", "--force").exit_code == 0
+    assert notes.read_bytes().startswith(b"SQLite format 3\x00")
+
+
+def test_export_replaces_its_own_database_and_metadata(cli: Cli, tmp_path: Path) -> None:
+    target = tmp_path / "kb.db"
+    assert export(cli, str(target)).exit_code == 0
+    result = export(cli, str(target))
+    assert result.exit_code == 0, result.stderr
+    assert json.loads((tmp_path / "metadata.json").read_text())["source"].startswith("pakaz knowledge base")
+
+
+def test_export_refuses_to_replace_metadata_it_did_not_write(cli: Cli, tmp_path: Path) -> None:
+    other = tmp_path / "metadata.json"
+    other.write_text('{"databases": {"other": {}}}\n')
+    result = export(cli, str(tmp_path / "kb.db"))
+    assert result.exit_code == 1
+    assert "metadata.json exists and is not a metadata file written by pakaz" in result.stderr
+    assert other.read_text() == '{"databases": {"other": {}}}\n'
+    assert not (tmp_path / "kb.db").exists()  # nothing written when one target is refused
+
+
+def test_export_never_replaces_a_link_or_a_system_path(cli: Cli, tmp_path: Path) -> None:
+    real = tmp_path / "real.db"
+    assert export(cli, str(real), "--no-metadata").exit_code == 0
+    link = tmp_path / "link.db"
+    link.symlink_to(real)
+    for target, why in ((link, "is a symbolic link"), (Path("/dev/stdout"), "is a system path")):
+        result = export(cli, str(target), "--no-metadata", "--force")
+        assert result.exit_code == 1
+        assert why in result.stderr
+    assert link.is_symlink()
+
+
+def test_export_names_that_crashed(cli: Cli, tmp_path: Path, run: Run) -> None:
+    file = tmp_path / "file"
+    file.write_text("x")
+    result = export(cli, str(file / "x.db"), "--no-metadata")
+    assert (result.exit_code, result.stderr) == (
+        1,
+        f"Error: cannot write {file}/x.db: {file} is a file, not a directory\n",
+    )
+    long = tmp_path / ("a" * 300 + ".db")
+    result = export(cli, str(long), "--no-metadata")
+    assert result.exit_code == 1 and result.stderr.endswith(": File name too long\n")
+    # 250 bytes is a legal name; the temporary file beside it must be too.
+    assert export(cli, str(tmp_path / ("b" * 247 + ".db")), "--no-metadata").exit_code == 0
+    # An undecodable name and an escape sequence are printed as escapes (a real process: bytes in argv).
+    done = run("export", os.fsdecode(bytes(tmp_path) + b"/\xff\x1b[31m.db"), "--no-metadata", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.startswith(f"Wrote {tmp_path}/\\xff\\x1b[31m.db: ")
+    # A name that starts with '-' is suggested in a form that datasette cannot read as an option.
+    done = run("export", "--", "-x.db", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[-1] == "Publish it with: datasette ./-x.db -m metadata.json"
+
+
+def test_metadata_carries_no_raw_bidi_or_control_characters(cli: Cli, kb_variant: Variant, tmp_path: Path) -> None:
+    kb = kb_variant({"meta.yaml": [("title: Fixture KB for tests", 'title: "\\u202eevil\\x9b Fixture KB for tests"')]})
+    assert cli("export", str(tmp_path / "kb.db"), data=kb).exit_code == 0
+    raw = (tmp_path / "metadata.json").read_text(encoding="utf-8")
+    assert "\u202e" not in raw and "\x9b" not in raw
+    assert json.loads(raw)["title"].startswith("\u202eevil\x9b")
+
+
+def test_export_sweeps_temporaries_of_killed_runs(cli: Cli, tmp_path: Path) -> None:
+    old = tmp_path / ".pakaz-0badcafe.tmp"
+    new = tmp_path / ".pakaz-00c0ffee.tmp"
+    old.write_text("left by a killed run")
+    new.write_text("another export at work")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    assert export(cli, str(tmp_path / "kb.db"), "--no-metadata").exit_code == 0
+    assert not old.exists() and new.exists()
+
+
+# --- 6. Search words ---------------------------------------------------------------------------------------
+
+
+def test_repeated_search_words_count_once_and_their_number_is_bounded() -> None:
+    assert words("Aliyev aliyev ALIYEV visit") == ["aliyev", "visit"]
+    assert len(words(" ".join(["aliyev"] * 10_000))) == 1
+    with pytest.raises(UsageError, match=f"at most {MAX_WORDS}"):
+        words(" ".join(f"w{i}" for i in range(MAX_WORDS + 1)))
+
+
+def test_ten_thousand_copies_of_a_word_search_as_one(cli: Cli) -> None:
+    once = cli("search", "visit", "-f", "json").stdout
+    assert cli("search", *["visit"] * 10_000, "-f", "json").stdout == once
+
+
+# --- 7. Field sizes and list lengths ------------------------------------------------------------------------
+
+
+def test_a_huge_field_and_a_huge_list_are_refused(kb_variant: Variant) -> None:
+    kb = kb_variant({"events.yaml": [("  summary: In March.", "  summary: " + "x" * 5_000_001)]})
+    started = time.monotonic()
+    assert messages(kb) == ["field 'summary': text of 5,000,001 characters is too long; write at most 5,000"]
+    assert time.monotonic() - started < 30
+    refs = ", ".join(f"s{i}" for i in range(100_000))
+    kb = kb_variant(
+        {
+            "events.yaml": [
+                (
+                    "  sources: [gov-record]\n  verification: confirmed\n- id: energy",
+                    f"  sources: [{refs}]\n  verification: confirmed\n- id: energy",
+                )
+            ]
+        }
+    )
+    assert messages(kb) == ["field 'sources': a list of 100,000 items is too long; give at most 200"]
+
+
+def test_a_title_is_one_short_line(kb_variant: Variant) -> None:
+    kb = kb_variant({"events.yaml": [("  title: An embassy opens", "  title: " + "An embassy opens " * 40)]})
+    [message] = messages(kb)
+    assert message.startswith("field 'title': a line of 679 characters") and message.endswith("write at most 500")
+
+
+# --- 8. Signals ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="needs /proc to see when pakaz is loading")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_and_sighup_end_a_run_like_ctrl_c(_isolated_env: Path, tmp_path: Path, signum: int) -> None:
+    kb = tmp_path / "kb"
+    import shutil
+
+    shutil.copytree(MINI, kb)
+    events = "".join(
+        f'- id: e{i}\n  date: "2001"\n  type: visit\n  title: T\n  summary: S\n  sectors: [trade]\n'
+        "  sources: [article]\n  verification: article-only\n"
+        for i in range(40_000)
+    )
+    with open(kb / "events.yaml", "a", encoding="utf-8") as f:
+        f.write(events)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pakaz", "--data", str(kb), "timeline"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env=pakaz_env(_isolated_env),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while "_yaml" not in Path(f"/proc/{process.pid}/maps").read_text() and process.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        time.sleep(0.1)
+        process.send_signal(signum)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert (process.returncode, out, err) == (130, b"", b"\nInterrupted.\n")
+    assert [p.name for p in _isolated_env.glob(".tmp-*")] == []
+
+
+def test_the_cache_sweeps_temporaries_of_killed_runs(_isolated_env: Path) -> None:
+    _isolated_env.mkdir(parents=True, exist_ok=True)
+    old = _isolated_env / ".tmp-killed.marshal"
+    old.write_bytes(b"partial")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    load(MINI)  # no cache yet: it is written, and the directory swept
+    assert not old.exists()
+
+
+# --- 9. An empty path -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [("--data", "", "timeline"), ("--data", "", "--version"), ("validate", "")])
+def test_an_empty_path_is_a_usage_error(run: Run, args: tuple[str, ...]) -> None:
+    done = run(*args)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    [line] = done.stderr.splitlines()
+    assert line.startswith("Error: Invalid value for ") and "the path is empty" in line
+
+
+# --- 11. The cache directory from the environment ----------------------------------------------------------------
+
+
+def test_a_relative_xdg_cache_home_is_ignored(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("PAKAZ_CACHE_DIR")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", ".")
+    assert cache_dir() == tmp_path / ".cache" / "pakaz"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_dir() == tmp_path / "xdg" / "pakaz"
+
+
+def test_a_missing_home_means_no_cache(run: Run, tmp_path: Path) -> None:
+    home = tmp_path / "nonexistent"
+    env = {k: v for k, v in os.environ.items() if k not in ("PAKAZ_CACHE_DIR", "XDG_CACHE_HOME")}
+    env["HOME"] = str(home)
+    done = subprocess.run(
+        [sys.executable, "-m", "pakaz", "--data", str(MINI), "timeline"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert not home.exists()
+    assert list(tmp_path.iterdir()) == []  # and nothing written where it ran
+
+
+# --- 13. Azerbaijani letters -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "typed"),
+    [("Əliyev", "aliyev"), ("Aliyev", "Əliyev"), ("Şuşa", "shusha"), ("Shusha", "Şuşa"), ("Bakı", "baki"),
+     ("Gəncə", "ganca"), ("Çingiz", "chingiz"), ("Ağdam", "agdam"), ("Göygöl", "goygol"), ("Türkiye", "turkiye")],
+)  # fmt: skip
+def test_azerbaijani_letters_fold_as_they_are_romanised(written: str, typed: str) -> None:
+    assert fold(typed) in fold(written)
+
+
+def test_search_finds_aliyev_spelled_in_azerbaijani(cli: Cli, kb_variant: Variant) -> None:
+    kb = kb_variant({"events.yaml": [("title: An embassy opens", "title: Aliyev opens an embassy in Shusha")]})
+    for typed in ("aliyev", "Əliyev", "ƏLİYEV", "Şuşa"):
+        found = [json.loads(line)["id"] for line in cli("search", typed, "-f", "jsonl", data=kb).stdout.splitlines()]
+        assert found == ["march-event"], typed
+    assert [e.id for e in query.timeline(load(kb, use_cache=False), query="Şuşa")] == ["march-event"]
