@@ -138,13 +138,17 @@ def test_unknown_field_is_refused_even_when_nothing_matches(cli: Cli, command: s
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("command", [c for c, args in EMPTY.items() if args])
-def test_empty_result_prints_nothing_but_json_and_yaml_print_an_empty_list(cli: Cli, command: str, fmt: str) -> None:
+def test_empty_result_prints_only_the_header_or_an_empty_list(cli: Cli, command: str, fmt: str) -> None:
     args = EMPTY[command]
     assert args is not None
     result = cli(*args, "--format", fmt)
     assert result.exit_code == 0
-    assert result.stdout == ("[]\n" if fmt in ("json", "yaml") else "")
     assert result.stderr == ""  # not a terminal: no note
+    # tsv, csv and markdown: the header a non-empty result starts with, so that readers learn the columns.
+    header_lines = {"tsv": 1, "csv": 1, "markdown": 2}.get(fmt, 0)
+    full = cli(*LISTINGS[command], "--format", fmt).stdout if header_lines else ""
+    expected = "".join(full.splitlines(keepends=True)[:header_lines])
+    assert result.stdout == ("[]\n" if fmt in ("json", "yaml") else expected)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -153,12 +157,31 @@ def test_every_listing_of_an_empty_kb(cli: Cli, command: str, fmt: str) -> None:
     args = LISTINGS[command]
     result = cli(*args, "--format", fmt, "--fields", "id", data=FIXTURES / "empty")
     assert (result.exit_code, result.stderr) == (0, "")
-    assert result.stdout == ("[]\n" if fmt in ("json", "yaml") else "")
+    # CliRunner reads stdout in text mode, which turns csv's CRLF into LF.
+    expected = {"json": "[]\n", "yaml": "[]\n", "tsv": "id\n", "csv": "id\n", "markdown": "| id |\n|---|\n"}
+    assert result.stdout == expected.get(fmt, "")
 
 
-def test_empty_result_in_auto_format_prints_nothing(cli: Cli) -> None:
+def test_empty_result_in_auto_format_prints_the_header(cli: Cli) -> None:
     result = cli("timeline", "--since", "2090")
-    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, cli("timeline").stdout.splitlines()[0] + "\n", "")
+    assert cli("timeline", "--since", "2090", "--no-header").stdout == ""
+
+
+def test_empty_csv_reads_as_zero_rows_with_the_columns(cli: Cli) -> None:
+    reader = csv.DictReader(io.StringIO(cli("agreements", "--since", "2090", "-f", "csv").stdout, newline=""))
+    assert list(reader) == []
+    assert reader.fieldnames == [
+        "id",
+        "date",
+        "type",
+        "title",
+        "sectors",
+        "parties",
+        "status",
+        "verification",
+        "sources",
+    ]
 
 
 def test_limit_zero_is_an_empty_result(cli: Cli) -> None:

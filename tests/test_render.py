@@ -167,17 +167,65 @@ def test_every_machine_format_has_a_renderer(fmt: Format) -> None:
     ("fmt", "expected"),
     [
         (Format.table, ""),
-        (Format.tsv, ""),
-        (Format.csv, ""),
+        (Format.tsv, "id\tdate\tend_date\ttype\ttitle\tsectors\tverification\tsources\n"),
+        (Format.csv, "id,date,end_date,type,title,sectors,verification,sources\r\n"),
         (Format.json, "[]\n"),
         (Format.jsonl, ""),
         (Format.yaml, "[]\n"),
-        (Format.markdown, ""),
+        (
+            Format.markdown,
+            "| id | date | end_date | type | title | sectors | verification | sources |\n"
+            "|---|---|---|---|---|---|---|---|\n",
+        ),
     ],
 )
 def test_empty_listing(fmt: Format, expected: str) -> None:
+    # The header alone: a reader learns the columns and zero rows instead of failing on no data.
     empty = views.events([])
     assert render(empty, fmt, style=PLAIN) == expected
+
+
+@pytest.mark.parametrize("fmt", [Format.tsv, Format.csv, Format.markdown])
+def test_empty_listing_without_header_is_empty(fmt: Format) -> None:
+    assert render(views.events([]), fmt, header=False) == ""
+
+
+def test_empty_listing_header_follows_fields() -> None:
+    assert render(select(views.events([]), ["title", "id"]), Format.tsv) == "title\tid\n"
+
+
+QUOTED = Listing(
+    "quotes",
+    [
+        {"id": "a", "title": '"Quoted" headline, then more'},
+        {"id": "b", "title": '"unbalanced'},
+        {"id": "c", "title": '"'},
+    ],
+    ("id", "title"),
+    ("id", "title"),
+)
+
+
+def test_tsv_cells_beginning_with_a_quote_read_back_with_quoting_off() -> None:
+    text = render(QUOTED, Format.tsv)
+    assert text == 'id\ttitle\na\t"Quoted" headline, then more\nb\t"unbalanced\nc\t"\n'
+    # As the README says to read it:
+    rows = list(csv.DictReader(io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE))
+    assert rows == QUOTED.rows
+    # What the README warns about: the default reader takes the quotes for quoting.
+    assert list(csv.DictReader(io.StringIO(text, newline=""), delimiter="\t")) != QUOTED.rows
+
+
+def test_tsv_reads_back_with_pandas_as_the_readme_says() -> None:
+    pd = pytest.importorskip("pandas", reason="pandas is not installed")
+    frame = pd.read_csv(
+        io.StringIO(render(QUOTED, Format.tsv)), sep="\t", quoting=csv.QUOTE_NONE, dtype=str, keep_default_na=False
+    )
+    assert frame.to_dict("records") == QUOTED.rows
+    empty = pd.read_csv(io.StringIO(render(views.events([]), Format.tsv)), sep="\t", quoting=csv.QUOTE_NONE)
+    assert (len(empty), list(empty.columns)) == (0, list(views.events([]).columns))
+    empty_csv = pd.read_csv(io.StringIO(render(views.events([]), Format.csv)))
+    assert (len(empty_csv), list(empty_csv.columns)) == (0, list(views.events([]).columns))
 
 
 def test_auto_must_be_resolved_first(agreements: Listing) -> None:

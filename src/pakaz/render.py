@@ -130,8 +130,8 @@ def _tsv_cell(value: Any) -> str:
 
 
 def render_tsv(listing: Listing, header: bool = True) -> str:
-    if not listing.rows:
-        return ""  # an empty result prints nothing, not a lone header
+    # Linear TSV: no quoting, so a cell may begin with `"`; read it with quoting off (README).
+    # An empty result is its header line alone, which every reader takes as zero rows with these columns.
     lines = ["\t".join(listing.columns)] if header else []
     lines += ["\t".join(_tsv_cell(row.get(c)) for c in listing.columns) for row in listing.rows]
     return "".join(line + "\n" for line in lines)
@@ -140,8 +140,6 @@ def render_tsv(listing: Listing, header: bool = True) -> str:
 def render_csv(listing: Listing, header: bool = True) -> str:
     import csv
 
-    if not listing.rows:
-        return ""  # an empty result prints nothing, not a lone header
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180
     if header:
@@ -176,14 +174,12 @@ def _md_cell(value: Any) -> str:
 
 
 def render_markdown(listing: Listing, header: bool = True) -> str:
-    if not listing.rows:
-        return ""
     lines = []
     if header:
         lines.append("| " + " | ".join(listing.columns) + " |")
         lines.append("|" + "|".join("---" for _ in listing.columns) + "|")
     lines += ["| " + " | ".join(_md_cell(row.get(c)) for c in listing.columns) + " |" for row in listing.rows]
-    return "\n".join(lines) + "\n"
+    return "".join(line + "\n" for line in lines)
 
 
 # --- human formats ----------------------------------------------------------------------
