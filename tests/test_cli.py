@@ -556,22 +556,48 @@ def ctx() -> typer.Context:
 
 
 def test_complete_sector(ctx: typer.Context) -> None:
-    assert pakaz_cli.complete_sector(ctx, "d") == ["diplomacy", "defence"]
-    assert pakaz_cli.complete_sector(ctx, "") == ["diplomacy", "energy", "defence", "trade"]
+    # Ids first, then the aliases --sector accepts as well.
+    assert pakaz_cli.complete_sector(ctx, "d") == ["diplomacy", "defence", "diplomatic", "defense"]
+    assert pakaz_cli.complete_sector(ctx, "") == [
+        "diplomacy", "energy", "defence", "trade", "diplomatic", "oil", "gas", "defense", "military",
+    ]  # fmt: skip
+    assert pakaz_cli.complete_sector(ctx, "mil") == ["military"]
     assert pakaz_cli.complete_sector(ctx, "x") == []
 
 
+def test_complete_sector_offers_the_bundled_aliases() -> None:
+    context = typer.Context(get_command(pakaz_cli.app))
+    assert "military" in pakaz_cli.complete_sector(context, "mil")
+    assert "lng" in pakaz_cli.complete_sector(context, "l")
+
+
 def test_complete_type() -> None:
-    assert pakaz_cli.complete_type("m") == ["mou"]
+    assert pakaz_cli.complete_type("m") == ["mou", "memorandum", "memorandum-of-understanding", "mous"]
     assert pakaz_cli.complete_type("c") == ["convention", "contract"]
+    assert pakaz_cli.complete_type("prog") == ["programme", "program"]
 
 
 def test_complete_country() -> None:
-    assert pakaz_cli.complete_country("P") == ["PAK", "PAK-AZE"]
+    assert pakaz_cli.complete_country("P") == ["PAK", "PAK-AZE", "Pk", "Pakistan"]
     # Shells keep only candidates that start with the typed word; the option accepts any case.
-    assert pakaz_cli.complete_country("a") == ["aze"]
+    assert pakaz_cli.complete_country("a") == ["aze", "az", "azerbaijan"]
     assert pakaz_cli.complete_country("pak-") == ["pak-aze"]
-    assert pakaz_cli.complete_country("") == ["PAK", "AZE", "PAK-AZE"]
+    assert pakaz_cli.complete_country("b") == ["bilateral", "both"]
+    assert pakaz_cli.complete_country("") == [
+        "PAK", "AZE", "PAK-AZE", "pk", "pakistan", "az", "azerbaijan", "bilateral", "both",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("option", "complete", "typed"),
+    [("--sector", "complete_sector", ""), ("--type", "complete_type", ""), ("--country", "complete_country", "")],
+)
+def test_every_completed_word_is_accepted(cli: Cli, ctx: typer.Context, option: str, complete: str, typed: str) -> None:
+    function = getattr(pakaz_cli, complete)
+    words = function(ctx, typed) if complete == "complete_sector" else function(typed)
+    command = {"--sector": "timeline", "--type": "agreements", "--country": "indicators"}[option]
+    for word in words:
+        assert cli(command, option, word, "-f", "json").exit_code == 0, word
 
 
 def test_complete_name(ctx: typer.Context) -> None:

@@ -225,7 +225,10 @@ def _complete(pick: Callable[[Any], list[str]]) -> Callable[[typer.Context, str]
     return complete
 
 
-complete_sector = _complete(lambda kb: [s.id for s in kb.sectors])
+# Every word --sector accepts: the ids, then the aliases (`mil` finds `military`, an alias of defence).
+complete_sector = _complete(
+    lambda kb: _ids_then_aliases([s.id for s in kb.sectors], [a for s in kb.sectors for a in s.aliases])
+)
 complete_name = _complete(lambda kb: sorted(set(column(kb.indicators, "name"))))
 complete_id = _complete(
     lambda kb: [
@@ -239,12 +242,23 @@ complete_source = _complete(lambda kb: [s.id for s in kb.sources])
 
 def complete_type(incomplete: str) -> list[str]:
     from pakaz.model import AGREEMENT_TYPES
+    from pakaz.query import TYPE_ALIASES
 
-    return matching(AGREEMENT_TYPES, incomplete)
+    return matching(_ids_then_aliases(AGREEMENT_TYPES, TYPE_ALIASES), incomplete)
 
 
 def complete_country(incomplete: str) -> list[str]:
-    return matching(("PAK", "AZE", "PAK-AZE"), incomplete)
+    from pakaz.model import COUNTRIES
+    from pakaz.query import COUNTRY_ALIASES
+
+    return matching(_ids_then_aliases(COUNTRIES, COUNTRY_ALIASES), incomplete)
+
+
+def _ids_then_aliases(ids: Iterable[str], aliases: Iterable[str]) -> list[str]:
+    # An alias that only respells an id in another case (`pak` for `PAK`) would offer it twice.
+    ids = list(ids)
+    known = {i.lower() for i in ids}
+    return ids + [a for a in aliases if a.lower() not in known]
 
 
 # --- shared options -------------------------------------------------------------------
