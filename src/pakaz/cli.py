@@ -38,12 +38,6 @@ class Color(str, Enum):
     never = "never"
 
 
-class CiteStyle(str, Enum):
-    text = "text"
-    bibtex = "bibtex"
-    csl_json = "csl-json"
-
-
 def _error(message: str) -> None:
     # printable: a message can quote KB text or an argument, which must not drive the terminal.
     sys.stderr.write(f"Error: {printable(message)}\n")
@@ -696,26 +690,72 @@ def show(
     write(render_detail(kb, q.find(kb, record_id), out.fmt, out.style()))
 
 
+def complete_style(incomplete: str) -> list[str]:
+    from pakaz.cite import BUILTIN_STYLES, STYLE_ALIASES
+
+    return matching((*BUILTIN_STYLES, *STYLE_ALIASES), incomplete)
+
+
 @app.command()
 def cite(
     ctx: typer.Context,
-    record_id: Annotated[
-        str, typer.Argument(metavar="ID", autocompletion=complete_id, help="The id of a record or a source.")
-    ],
-    style: Annotated[CiteStyle, typer.Option("--style", help="text, bibtex or csl-json.")] = CiteStyle.text,
+    record_ids: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[ID]...", autocompletion=complete_id, help="Ids of records or sources."),
+    ] = None,
+    everything: Annotated[bool, typer.Option("--all", help="Every source in the KB.")] = False,
+    sector: SectorOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    verification: VerificationOpt = None,
+    style: Annotated[
+        str,
+        typer.Option(
+            "--style",
+            metavar="STYLE",
+            autocompletion=complete_style,
+            help="text, bibtex or csl-json; or apa, chicago, harvard or any CSL style name (needs the styles extra).",
+        ),
+    ] = "text",
 ) -> None:
-    """The sources behind a record, ready to paste into a paper or a reference manager.
+    """One bibliography of the sources behind records, each source once, for a paper or a reference manager.
+
+    Give record or source ids, --all, or filters: the filters select events, agreements and
+    indicators (with --sector, events and agreements) and cite their sources.
 
     \b
     Examples:
       pakaz cite gdp-pak-2023
-      pakaz cite aliyev-visit-pakistan-2024 --style bibtex
+      pakaz cite aliyev-visit-pakistan-2024 lng-framework-agreement-2023 --style bibtex
+      pakaz cite --sector energy --since 2023 --style csl-json
+      pakaz cite --all --style bibtex > pakaz.bib
+      pakaz cite gdp-pak-2023 --style apa
     """
+    from pakaz import cite as citations
     from pakaz import query as q
-    from pakaz.cite import cite as cite_sources
+    from pakaz.errors import UsageError
 
+    style = citations.resolve_style(style)
+    filtered = bool(sector or since or until or verification)
+    if record_ids and (everything or filtered):
+        raise UsageError("give ids, --all or filters, not more than one of them; see 'pakaz cite --help'")
+    if everything and filtered:
+        raise UsageError("--all cites every source; leave out the filters, or --all")
+    if not (record_ids or everything or filtered):
+        raise UsageError("Missing argument 'ID...': give ids, --all or a filter; see 'pakaz cite --help'")
     kb = _settings(ctx).kb()
-    write(cite_sources(kb, q.find(kb, record_id), style.value))
+    if everything:
+        sources = list(kb.sources)
+    elif record_ids:
+        sources = citations.sources_of(kb, [q.find(kb, record_id) for record_id in record_ids])
+    else:
+        found = citations.records_matching(
+            kb, sectors=sector or (), since=since, until=until, verification=_verification(verification)
+        )
+        sources = citations.sources_of(kb, found)
+    if not sources and _stdout_is_terminal():
+        sys.stderr.write("No records match.\n")
+    write(citations.cite(sources, style))
 
 
 @app.command()
