@@ -153,6 +153,10 @@ def _version(ctx: typer.Context, value: bool) -> None:
     from pakaz import __version__
 
     line = f"pakaz {__version__}"
+    data = ctx.params.get("data")
+    if data is not None and not data.strip():  # parsed before any command runs: report it here
+        _error("Invalid value for '--data': the path is empty; give a KB directory or leave --data out")
+        raise typer.Exit(ExitCode.USAGE)
     try:
         from pakaz.kb import load
 
@@ -184,6 +188,11 @@ def root(
     ] = False,
 ) -> None:
     """Facts about Pakistan-Azerbaijan relations, each with its source."""
+    if data is not None and not data.strip():
+        # An empty --data is an unset variable in a script, not "the current directory".
+        from pakaz.errors import UsageError
+
+        raise UsageError("Invalid value for '--data': the path is empty; give a KB directory or leave --data out")
     ctx.obj = Settings(data, color)
 
 
@@ -796,6 +805,11 @@ def validate(
 
     from pakaz.kb import bundled_dir, check_dir, parse_dir
 
+    if path is not None and not path.strip():
+        # `pakaz validate "$KB"` with KB unset must fail, not check the bundled KB and pass.
+        from pakaz.errors import UsageError
+
+        raise UsageError("Invalid value for 'PATH': the path is empty; give a KB directory or leave PATH out")
     target = path or _settings(ctx).data
     directory = check_dir(Path(target) if target else bundled_dir())
     kb, problems = parse_dir(directory)
@@ -831,6 +845,10 @@ def export(
         ),
     ] = None,
     no_metadata: Annotated[bool, typer.Option("--no-metadata", help="Write the database only.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace FILE.db or the metadata file even if pakaz did not write them."),
+    ] = False,
 ) -> None:
     """Write the KB to a SQLite database, with a Datasette metadata.json beside it.
 
@@ -842,18 +860,27 @@ def export(
       pakaz export energy.db --sector energy --since 2020
     Publish with: datasette pakaz.db -m metadata.json
     """
-    import shlex
-
     from pakaz.export import export as export_kb
+    from pakaz.export import shown
 
     done = export_kb(
         _settings(ctx).kb(), path, since=since, until=until, sectors=sector or (),
-        verification=_verification(verification), metadata=metadata, with_metadata=not no_metadata,
+        verification=_verification(verification), metadata=metadata, with_metadata=not no_metadata, force=force,
     )  # fmt: skip
     counts = ", ".join(f"{n} {c}" for c, n in done.counts.items())
-    sys.stderr.write(f"Wrote {done.database}: {counts}\n")
+    sys.stderr.write(printable(f"Wrote {shown(done.database)}: {counts}") + "\n")
     if done.metadata is not None:
-        sys.stderr.write(f"Publish it with: datasette {shlex.quote(path)} -m {shlex.quote(str(done.metadata))}\n")
+        command = f"datasette {_argument(path)} -m {_argument(str(done.metadata))}"
+        sys.stderr.write(printable(f"Publish it with: {command}") + "\n")
+
+
+def _argument(path: str) -> str:
+    """A path as a shell argument that no program reads as an option."""
+    import shlex
+
+    from pakaz.export import shown
+
+    return shlex.quote(shown(path if not path.startswith("-") else "./" + path))
 
 
 _GLOBAL_OPTIONS_WITH_VALUE = ("--data", "--color")
