@@ -321,3 +321,148 @@ def test_search_finds_aliyev_spelled_in_azerbaijani(cli: Cli, kb_variant: Varian
         found = [json.loads(line)["id"] for line in cli("search", typed, "-f", "jsonl", data=kb).stdout.splitlines()]
         assert found == ["march-event"], typed
     assert [e.id for e in query.timeline(load(kb, use_cache=False), query="Şuşa")] == ["march-event"]
+
+
+# --- 5. Planted or damaged cache files ---------------------------------------------------------------------
+
+
+def _cache_file(cache: Path) -> Path:
+    [path] = [p for p in cache.glob("kb-*.marshal") if not p.name.endswith(".search.marshal")]
+    return path
+
+
+def test_a_cache_file_larger_than_its_kb_could_make_is_not_read(_isolated_env: Path, cli: Cli) -> None:
+    expected = cli("timeline", "-f", "json").stdout
+    path = _cache_file(_isolated_env)
+    with open(path, "r+b") as f:  # 20 GB, sparse: costs nothing to make, everything to checksum
+        f.truncate(20 << 30)
+    started = time.monotonic()
+    assert cli("timeline", "-f", "json").stdout == expected
+    assert time.monotonic() - started < 10
+    assert path.stat().st_size < 1 << 30  # replaced by a good one
+
+
+def test_a_header_that_claims_two_billion_items_is_a_miss(_isolated_env: Path, cli: Cli) -> None:
+    import binascii
+
+    expected = cli("timeline", "-f", "json").stdout
+    path = _cache_file(_isolated_env)
+    # marshal's tuple code with a count of 2**31 - 1, and a valid checksum around it.
+    header = b"(" + (2**31 - 1).to_bytes(4, "little")
+    rest = len(header).to_bytes(8, "little") + header
+    path.write_bytes(binascii.crc32(rest).to_bytes(4, "little") + rest)
+    assert len(path.read_bytes()) == 17
+    assert cli("timeline", "-f", "json").stdout == expected
+
+
+def test_one_cache_file_copied_over_the_other_is_a_miss(_isolated_env: Path, cli: Cli) -> None:
+    expected = cli("search", "visit", "-f", "json").stdout
+    path = _cache_file(_isolated_env)
+    search = path.with_suffix(".search.marshal")
+    main = path.read_bytes()
+    path.write_bytes(search.read_bytes())
+    assert cli("search", "visit", "-f", "json").stdout == expected
+    search.write_bytes(main)
+    result = cli("search", "visit", "-f", "json")
+    assert (result.exit_code, result.stdout) == (0, expected)
+
+
+def test_stored_lines_with_raw_controls_are_not_printed(_isolated_env: Path, cli: Cli) -> None:
+    import binascii
+
+    expected = cli("timeline", "-f", "jsonl").stdout
+    path = _cache_file(_isolated_env)
+    data = bytearray(path.read_bytes())
+    at = data.find(b'"title": "An embassy opens"')
+    assert at > 0
+    data[at + 10 : at + 12] = b"\x1b["  # same length: a forged line that drives the terminal
+    data[:4] = binascii.crc32(bytes(data[4:])).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    out = cli("timeline", "-f", "jsonl").stdout
+    assert "\x1b" not in out
+    assert out == expected
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid"), reason="needs POSIX owners")
+def test_a_cache_directory_others_can_write_is_not_trusted(run: Run, tmp_path: Path) -> None:
+    cache = tmp_path / "shared-cache"
+    cache.mkdir()
+    cache.chmod(0o777)
+    done = run("--data", str(MINI), "timeline", env={"PAKAZ_CACHE_DIR": str(cache)})
+    assert done.returncode == 0
+    assert (
+        done.stderr
+        == f"pakaz: not using the cache in {cache}: other users can write to it; fix that, or set PAKAZ_CACHE_DIR\n"
+    )
+    assert list(cache.iterdir()) == []
+    assert done.stdout == run("--data", str(MINI), "timeline").stdout
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="needs root to give files away")
+def test_a_cache_file_of_another_user_is_rebuilt_not_believed(_isolated_env: Path, cli: Cli) -> None:
+    cli("timeline")
+    path = _cache_file(_isolated_env)
+    os.chown(path, 65534, 65534)
+    assert cli("timeline", "-f", "json").exit_code == 0
+    assert path.stat().st_uid == os.geteuid()  # replaced by this user's own
+
+
+# --- 8. Caches of deleted KBs ------------------------------------------------------------------------------
+
+
+def test_the_cache_of_a_deleted_kb_is_evicted(_isolated_env: Path, tmp_path: Path) -> None:
+    import shutil
+
+    gone = tmp_path / "gone"
+    shutil.copytree(MINI, gone)
+    load(gone)
+    assert len(list(_isolated_env.glob("kb-*.path"))) == 1
+    shutil.rmtree(gone)
+    load(MINI)  # another KB's first run writes its cache, and sweeps
+    notes = list(_isolated_env.glob("kb-*.path"))
+    assert [os.fsdecode(n.read_bytes()) for n in notes] == [os.path.realpath(MINI)]
+    assert len([p for p in _isolated_env.glob("kb-*.marshal") if ".search." not in p.name]) == 1
+
+
+# --- 10. Parallel first runs --------------------------------------------------------------------------------
+
+
+def test_parallel_first_runs_parse_the_kb_once(_isolated_env: Path, tmp_path: Path) -> None:
+    import shutil
+
+    kb = tmp_path / "kb"
+    shutil.copytree(MINI, kb)
+    events = "".join(
+        f'- id: p{i}\n  date: "2001"\n  type: visit\n  title: T {i}\n  summary: S\n  sectors: [trade]\n'
+        "  sources: [article]\n  verification: article-only\n"
+        for i in range(20_000)
+    )
+    with open(kb / "events.yaml", "a", encoding="utf-8") as f:
+        f.write(events)
+    log = tmp_path / "parses.log"
+    # Each process counts its own YAML parses in the log, then runs pakaz as the console script does.
+    script = (
+        "import sys, pakaz.kb as k\n"
+        "real = k.parse_dir\n"
+        "def counted(d):\n"
+        f"    open({str(log)!r}, 'a').write('parse\\n')\n"
+        "    return real(d)\n"
+        "k.parse_dir = counted\n"
+        "sys.argv = ['pakaz', '--data', sys.argv[1], 'timeline', '-f', 'jsonl']\n"
+        "from pakaz.__main__ import run\n"
+        "run()\n"
+    )
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(kb)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            env=pakaz_env(_isolated_env),
+        )
+        for _ in range(6)
+    ]
+    outputs = [p.communicate(timeout=300) for p in processes]
+    assert [p.returncode for p in processes] == [0] * 6, [o[1] for o in outputs]
+    assert len({out for out, _err in outputs}) == 1
+    assert log.read_text().count("parse") == 1

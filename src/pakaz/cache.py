@@ -14,12 +14,14 @@ The folded search text lives in a second file, read only by `search` and `--quer
 from __future__ import annotations
 
 import binascii
+import contextlib
 import gc
 import marshal
 import os
+import re
 import sys
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -38,7 +40,43 @@ _HEADER = 12  # crc32 of the rest (4 bytes), then the length of the marshal head
 
 
 def enabled() -> bool:
-    return os.environ.get("PAKAZ_NO_CACHE", "") in ("", "0") and cache_dir() is not None
+    """Whether to use a cache: not turned off, a place for it, and that place trusted (said once if not)."""
+    if os.environ.get("PAKAZ_NO_CACHE", "") not in ("", "0"):
+        return False
+    directory = cache_dir()
+    if directory is None:
+        return False
+    why = distrust(directory)
+    if why:
+        _say_once(f"pakaz: not using the cache in {directory}: {why}; fix that, or set PAKAZ_CACHE_DIR")
+        return False
+    return True
+
+
+def distrust(path: Path) -> str | None:
+    """Why a cache directory or file that exists cannot be trusted (as pip does), or None.
+
+    Whoever can write to it could make pakaz print what they like, so it must be this user's
+    and writable by no one else.
+    """
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None  # not there yet: it is created with this user's umask
+    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+        return "it belongs to another user"
+    if info.st_mode & 0o022:
+        return "other users can write to it"
+    return None
+
+
+_said: set[str] = set()
+
+
+def _say_once(message: str) -> None:
+    if message not in _said:
+        _said.add(message)
+        sys.stderr.write(message.encode("ascii", "backslashreplace").decode("ascii") + "\n")
 
 
 def cache_dir() -> Path | None:
@@ -173,6 +211,10 @@ class CachedRecords(Sequence[Any]):
         self._keys = keys
         self._built: list[Any] = [None] * (len(rows) - 1)
         self._position: dict[int, int] = {}  # id(record) -> index, for the records built so far
+        # Where the records come from if a stored one turns out damaged (the collection parsed from
+        # the YAML): a cache that fails a check is a miss, never an error.
+        self.fallback: Callable[[], Sequence[Any]] | None = None
+        self._damaged = False
 
     def __len__(self) -> int:
         return len(self._built)
@@ -186,11 +228,23 @@ class CachedRecords(Sequence[Any]):
             row = marshal.loads(self._data[self._rows[index] : self._rows[index + 1]])
             # The file's checksum matched; this guards only against a forged cache.
             if type(row) is not tuple or len(row) != len(self._cls._fields) or not set(map(type, row)) <= _PLAIN_TYPES:
-                message = "the KB cache is damaged; delete it (see PAKAZ_CACHE_DIR) and run again"
-                raise KBError([Problem(str(cache_dir() or ""), 0, message)])
+                return self._replace_damaged()[index]
             record = self._built[index] = tuple.__new__(self._cls, row)
             self._position[id(record)] = index
         return record
+
+    def _replace_damaged(self) -> list[Any]:
+        """Every record from the fallback, once a stored record fails its check."""
+        if self.fallback is None:
+            message = "the KB cache is damaged; delete it (see PAKAZ_CACHE_DIR) and run again"
+            raise KBError([Problem(str(cache_dir() or ""), 0, message)])
+        records = list(self.fallback())
+        if len(records) != len(self._built):
+            raise KBError([Problem(str(cache_dir() or ""), 0, "the KB changed while it was read; run again")])
+        self._built = records
+        self._position = {}
+        self._damaged = True  # its stored lines are not to be believed either
+        return records
 
     def take(self, positions: Sequence[int]) -> list[Any]:
         """The records at these positions (the loop of __getitem__, inlined: it runs per record)."""
@@ -221,13 +275,17 @@ class CachedRecords(Sequence[Any]):
         keys = self._keys.get(name)
         return keys if keys is not None else [getattr(r, name) for r in self]
 
-    def lines_at(self, positions: Sequence[int]) -> str:
-        """The stored JSON Lines of the records at these positions."""
+    def lines_at(self, positions: Sequence[int]) -> str | None:
+        """The stored JSON Lines of the records at these positions, or None if they cannot be trusted."""
+        if self._damaged:
+            return None
         lines, data = self._lines, self._data
-        return b"".join([data[lines[i] : lines[i + 1]] for i in positions]).decode("utf-8")
+        return _checked_lines(b"".join([data[lines[i] : lines[i + 1]] for i in positions]))
 
     def json_lines(self, records: Sequence[Any]) -> str | None:
         """The stored JSON Lines of these records (built by this collection), or None."""
+        if self._damaged:
+            return None
         parts = []
         lines, data, built = self._lines, self._data, self._built
         for record in records:
@@ -235,13 +293,40 @@ class CachedRecords(Sequence[Any]):
             if index is None or built[index] is not record:
                 return None
             parts.append(data[lines[index] : lines[index + 1]])
-        return b"".join(parts).decode("utf-8")
+        return _checked_lines(b"".join(parts))
+
+
+# What pakaz's JSON Lines never hold unescaped: a stored line that does was not written by pakaz.
+_UNSAFE_LINE = re.compile(
+    rb"[\x00-\x09\x0b-\x1f\x7f]|\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8e\x8f\xa8-\xae]|\xe2\x81[\xa6-\xa9]"
+)
+
+
+def _checked_lines(raw: bytes) -> str | None:
+    """Stored JSON Lines as text, if they are what pakaz writes: no raw controls, valid UTF-8, one per line."""
+    if _UNSAFE_LINE.search(raw) or (raw and not raw.endswith(b"\n")):
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 # --- reading ----------------------------------------------------------------------------
 
 
-def _map(path: Path) -> memoryview | None:
+def max_size(expected: tuple[Any, ...]) -> int:
+    """The largest cache file a KB of this fingerprint can have: anything larger is not one of ours.
+
+    A cache holds each record twice (a marshal row and a JSON line) plus key columns: about 4
+    times the YAML. The bound is generous, and checked before a single byte is read, so that a
+    planted 20 GB file costs nothing.
+    """
+    kb_bytes = sum(entry[1] for entry in expected if type(entry) is tuple and len(entry) > 1 and type(entry[1]) is int)
+    return 32 * kb_bytes + (1 << 20)
+
+
+def _map(path: Path, limit: int | None = None) -> memoryview | None:
     import mmap
     import stat
 
@@ -251,8 +336,13 @@ def _map(path: Path) -> memoryview | None:
     except OSError:
         return None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode) or os.fstat(fd).st_size < _HEADER:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size < _HEADER:
             return None
+        if limit is not None and info.st_size > limit:
+            return None
+        if hasattr(os, "geteuid") and (info.st_uid != os.geteuid() or info.st_mode & 0o022):
+            return None  # a file another user could have written: rebuilt, never believed
         return memoryview(mmap.mmap(fd, 0, access=mmap.ACCESS_READ))
     except (OSError, ValueError):
         return None
@@ -271,8 +361,8 @@ def _unseal(data: memoryview | None, expected: tuple[Any, ...]) -> tuple[Any, in
     gc.disable()  # many small objects and no cycles: the collector would only cost time
     try:
         content = marshal.loads(data[_HEADER : _HEADER + size])
-    except (ValueError, EOFError, TypeError):
-        return None
+    except (ValueError, EOFError, TypeError, MemoryError, OverflowError, RecursionError):
+        return None  # whatever the file holds, a cache that fails a check is a miss
     finally:
         if collecting:
             gc.enable()
@@ -283,17 +373,17 @@ def _unseal(data: memoryview | None, expected: tuple[Any, ...]) -> tuple[Any, in
 
 def read(path: Path, expected: tuple[Any, ...], types: Sequence[Any]) -> tuple[Any, list[CachedRecords]] | None:
     """The meta row and the collections of a cache file, or None if it is missing, stale or damaged."""
-    data = _map(path)
+    data = _map(path, max_size(expected))
     sealed = _unseal(data, expected)
     if data is None or sealed is None:
         return None
-    (meta_row, collections), start = sealed
     try:
+        (meta_row, collections), start = sealed
         if type(collections) is not tuple or len(collections) != len(types):
             return None
         return meta_row, [_collection(cls, data, start, c) for cls, c in zip(types, collections)]
-    except (ValueError, TypeError):
-        return None  # not what this version writes: rebuild from the YAML
+    except (ValueError, TypeError, MemoryError, OverflowError):
+        return None  # not what this version writes (or another of its files): rebuild from the YAML
 
 
 def _offsets(raw: Any, start: int, end: int) -> array[int]:
@@ -329,7 +419,7 @@ def _collection(cls: Any, data: memoryview, start: int, header: Any) -> CachedRe
 
 def read_folded(path: Path, expected: tuple[Any, ...]) -> dict[str, str] | None:
     """The folded search text per collection, from the search file, or None."""
-    data = _map(path)
+    data = _map(path, max_size(expected))
     sealed = _unseal(data, expected)
     if sealed is None:
         return None
@@ -342,7 +432,72 @@ def read_folded(path: Path, expected: tuple[Any, ...]) -> dict[str, str] | None:
 # --- writing ----------------------------------------------------------------------------
 
 
-def write(path: Path, expected: tuple[Any, ...], meta: Any, collections: dict[str, Sequence[Any]]) -> None:
+BUILD_WAIT = 600  # seconds to wait for another run's build before parsing the YAML here too
+
+
+@contextlib.contextmanager
+def build_lock(path: Path) -> Iterator[bool]:
+    """Hold the right to build the cache at `path`: yields True at once if no other run is building
+    it, else waits for that run to finish and yields False (then read what it wrote). Without a
+    lock (no fcntl, or the directory cannot be written) it yields True: build, as before.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not on this system: every run builds, as before
+        yield True
+        return
+    import time
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    except OSError:
+        yield True
+        return
+    try:
+        waited = False
+        deadline = time.monotonic() + BUILD_WAIT
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    break  # a build that takes this long, or a stuck one: go ahead without the lock
+                waited = True
+                time.sleep(0.05)
+            except OSError:
+                break  # a filesystem without locks
+        yield not waited
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def discard(path: Path) -> None:
+    """Remove a cache file that failed a check, so that the next run writes a good one."""
+    for file in (path, search_path(path)):
+        with contextlib.suppress(OSError):
+            file.unlink()
+
+
+def _evict_orphans(directory: Path) -> None:
+    """Remove the caches of KB directories that no longer exist."""
+    for note in directory.glob("kb-*.path"):
+        try:
+            with open(note, "rb") as f:
+                kb_dir = os.fsdecode(f.read(8192))
+            if os.path.isabs(kb_dir) and not os.path.isdir(kb_dir):
+                stem = note.with_suffix("")
+                for suffix in (".marshal", ".search.marshal", ".lock", ".path"):
+                    with contextlib.suppress(OSError):
+                        stem.with_name(stem.name + suffix).unlink()
+        except OSError:
+            continue
+
+
+def write(
+    path: Path, expected: tuple[Any, ...], meta: Any, collections: dict[str, Sequence[Any]], kb_dir: str = ""
+) -> None:
     """Write the cache files of a parsed KB (quietly nothing if the cache directory is not writable)."""
     from pakaz.render import Listing, render_jsonl, to_row
     from pakaz.textfold import FOLDED_SEPARATOR, fold, searchable_text
@@ -387,6 +542,11 @@ def write(path: Path, expected: tuple[Any, ...], meta: Any, collections: dict[st
         start = _HEADER + len(marshal.dumps(body))
         body = (expected, (tuple(meta), encode(start)))
     _write_atomic(path, _seal_body(marshal.dumps(body), regions))
+    if kb_dir:
+        # Which KB this cache is of, so that a later run can remove it once that KB is gone.
+        _write_atomic(path.with_suffix(".path"), os.fsencode(os.path.realpath(kb_dir)))
+        with contextlib.suppress(OSError):
+            _evict_orphans(path.parent)
 
 
 def _seal(expected: tuple[Any, ...], payload: Any, regions: list[bytes]) -> bytes:

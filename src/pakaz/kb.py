@@ -71,16 +71,28 @@ def load(root: str | os.PathLike[str] | None = None, *, use_cache: bool = True) 
     directory = check_dir(Path(root) if root is not None else bundled_dir())
     expected = cache.fingerprint(directory, FILES)
     path = cache.cache_path(directory) if use_cache and cache.enabled() else None
-    kb = _read_cache(path, expected, str(directory)) if path is not None else None
+    kb = _read_cache(path, expected, directory) if path is not None else None
+    if kb is None and path is not None:
+        # Parallel first runs: one builds the cache while the others wait for it, rather than
+        # each parsing the whole KB at once (at a million records, that is out of memory).
+        with cache.build_lock(path) as building:
+            if not building:
+                kb = _read_cache(path, expected, directory)  # the other run has just written it
+            if kb is None:
+                kb = _parse(directory)
+                cache.write(path, expected, kb.meta, {c: getattr(kb, c) for c in COLLECTIONS}, str(directory))
     if kb is None:
-        kb, problems = parse_dir(directory)
-        if kb is None:
-            raise KBError(problems)
-        if path is not None:
-            cache.write(path, expected, kb.meta, {c: getattr(kb, c) for c in COLLECTIONS})
+        kb = _parse(directory)
     # The KB lives as long as the process and holds no cycles: keep the garbage
     # collector from rescanning its (at 100,000 records, millions of) objects.
     gc.freeze()
+    return kb
+
+
+def _parse(directory: Path) -> KB:
+    kb, problems = parse_dir(directory)
+    if kb is None:
+        raise KBError(problems)
     return kb
 
 
@@ -268,7 +280,7 @@ def _before(later: str, earlier: str) -> bool:
 _TYPES: tuple[Any, ...] = (Source, Sector, Event, Agreement, Indicator, Envoy, Erratum)
 
 
-def _read_cache(path: Path, expected: tuple[Any, ...], root: str) -> KB | None:
+def _read_cache(path: Path, expected: tuple[Any, ...], directory: Path) -> KB | None:
     found = cache.read(path, expected, _TYPES)
     if found is None:
         return None
@@ -277,7 +289,19 @@ def _read_cache(path: Path, expected: tuple[Any, ...], root: str) -> KB | None:
         meta = Meta._make(meta_row)
     except TypeError:
         return None
-    return KB(root, meta, *collections, search_cache=str(cache.search_path(path)))  # type: ignore[arg-type, misc]
+    parsed: list[KB] = []
+
+    def from_yaml(name: str) -> Any:
+        # A stored record failed its check: the file is not what pakaz wrote. Answer from the
+        # YAML instead, and remove the file so that the next run writes a good one.
+        if not parsed:
+            cache.discard(path)
+            parsed.append(_parse(directory))
+        return getattr(parsed[0], name)
+
+    for name, records in zip(COLLECTIONS, collections):
+        records.fallback = lambda name=name: from_yaml(name)
+    return KB(str(directory), meta, *collections, search_cache=str(cache.search_path(path)))  # type: ignore[arg-type, misc]
 
 
 def folded_index(kb: KB) -> dict[str, str] | None:
