@@ -347,6 +347,29 @@ def test_pandoc_prints_each_outlet_once_and_keeps_the_full_date(tmp_path: Path, 
     assert dataset.count("World Bank") == 1 and "In World Bank" not in dataset, dataset
 
 
+BIBER = shutil.which("biber")
+
+
+@pytest.mark.skipif(BIBER is None, reason="biber is not installed")
+@pytest.mark.parametrize("style", ["bibtex", "biblatex"])
+def test_biber_finds_no_invalid_field_or_entry_type(tmp_path: Path, style: str) -> None:
+    # Every kind, and every optional field; what biber may still miss is data the KB lacks (an author, a date).
+    sources = [
+        source(kind, id=kind, notes="A note.", via="https://mirror.example.org/x", authors=("A. Writer",))
+        for kind in ENTRY_TYPES
+    ]
+    (tmp_path / "refs.bib").write_text(cite(sources, style), encoding="utf-8")
+    assert BIBER is not None
+    result = subprocess.run(
+        [BIBER, "--tool", "--validate-datamodel", "refs.bib"],
+        capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    log = result.stdout + result.stderr
+    assert "WARNINGS" in log or "INFO" in log  # biber did read the file
+    assert [line for line in log.splitlines() if "Invalid" in line] == []
+
+
 # --- formatted styles through citeproc-py ----------------------------------------------------------------------
 
 

@@ -34,18 +34,25 @@ class EntryType(NamedTuple):
 # By what the source is: a news report is an article in a newspaper, an official page a web
 # page, a primary document a report, a reference work an entry in it. The outlet goes in the
 # one field that means it for that type, so that no style prints it twice.
+_NEWSPAPER = EntryType("article", "journal", "article-newspaper", "container-title", "newspaper", None, "journaltitle")
+_MAGAZINE = EntryType("article", "journal", "article-magazine", "container-title", "magazine", None, "journaltitle")
 ENTRY_TYPES = {
-    "news": EntryType("article", "journal", "article-newspaper", "container-title", "newspaper", None, "journaltitle"),
-    "article": EntryType("article", "journal", "article-magazine", "container-title", "magazine", None, "journaltitle"),
-    "analysis": EntryType(
-        "article", "journal", "article-magazine", "container-title", "magazine", None, "journaltitle"
-    ),
+    "news": _NEWSPAPER,
+    "article": _MAGAZINE,
+    "analysis": _MAGAZINE,
     "official": EntryType("online", "organization", "webpage", "container-title"),
     "blog": EntryType("online", "organization", "post-weblog", "container-title"),
     "document": EntryType("report", "institution", "report", "publisher"),
-    "dataset": EntryType("misc", "howpublished", "dataset", "publisher", None, "dataset", "publisher"),
+    "dataset": EntryType(
+        "misc", "howpublished", "dataset", "publisher", biblatex="dataset", biblatex_outlet="publisher"
+    ),
     "reference": EntryType(
-        "misc", "howpublished", "entry-encyclopedia", "container-title", None, "inreference", "booktitle"
+        "misc",
+        "howpublished",
+        "entry-encyclopedia",
+        "container-title",
+        biblatex="inreference",
+        biblatex_outlet="booktitle",
     ),
     "archive": EntryType("misc", "howpublished", "document", "archive"),
 }
