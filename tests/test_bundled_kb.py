@@ -127,12 +127,12 @@ def test_every_erratum_cites_the_article(kb: KB) -> None:
 
 
 def _stands_alone(source: Source) -> bool:
-    """Whether a source can carry a `confirmed` grade: not the article, a blog, an encyclopedia or a copy."""
-    return source.kind not in ("article", "blog", "reference") and source.url is not None
+    """Whether a source can carry a `confirmed` grade: not the article, a blog or forum, nor an encyclopedia
+    or its mirror. (A wire report read in a newspaper that printed it counts: its outlet reported it.)"""
+    return source.kind not in ("article", "blog", "reference") and (source.url or source.via) is not None
 
 
 def test_a_confirmed_fact_rests_on_a_source_that_stands_alone(kb: KB) -> None:
-    # A repost read without its original address has `via` but no `url`; a mirror is a reference.
     by_id = {s.id: s for s in kb.sources}
     weak = [
         r.id for r in facts(kb) if r.verification == "confirmed" and not any(_stands_alone(by_id[s]) for s in r.sources)
