@@ -466,3 +466,46 @@ def test_parallel_first_runs_parse_the_kb_once(_isolated_env: Path, tmp_path: Pa
     assert [p.returncode for p in processes] == [0] * 6, [o[1] for o in outputs]
     assert len({out for out, _err in outputs}) == 1
     assert log.read_text().count("parse") == 1
+
+
+# --- 12. Output read by browsers and spreadsheets ----------------------------------------------------------
+
+
+def _kb_with_title(kb_variant: Variant, title: str) -> Path:
+    return kb_variant({"events.yaml": [("title: An embassy opens", f"title: {json.dumps(title)}")]})
+
+
+def test_markdown_cells_cannot_carry_html_or_links(kb_variant: Variant, cli: Cli) -> None:
+    kb = _kb_with_title(
+        kb_variant, "<script>alert(1)</script><img src=x onerror=alert(2)> [click](javascript:alert(3))"
+    )
+    out = cli("timeline", "-f", "markdown", "--fields", "id,title", data=kb).stdout
+    row = next(line for line in out.splitlines() if "march-event" in line)
+    assert row == (
+        "| march-event | &lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt; "
+        "\\[click\\](javascript:alert(3)) |"
+    )
+    assert "<" not in row and "](" not in row.replace("\\](", "")
+
+
+@pytest.mark.parametrize("title", ['=HYPERLINK("https://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\tx"])
+def test_csv_text_cells_that_a_spreadsheet_would_run_are_defused(kb_variant: Variant, cli: Cli, title: str) -> None:
+    import csv
+    import io
+
+    kb = _kb_with_title(kb_variant, title)
+    out = cli("timeline", "-f", "csv", "--fields", "id,title", data=kb).stdout
+    rows = {r["id"]: r["title"] for r in csv.DictReader(io.StringIO(out, newline=""))}
+    assert rows["march-event"] == "'" + title
+    # The switch writes the value exactly, for scripts that want it so.
+    raw = cli("timeline", "-f", "csv", "--fields", "id,title", data=kb, env={"PAKAZ_CSV_FORMULAS": "keep"}).stdout
+    kept = {r["id"]: r["title"] for r in csv.DictReader(io.StringIO(raw, newline=""))}["march-event"]
+    assert kept == title
+
+
+def test_csv_numbers_stay_numbers(cli: Cli) -> None:
+    import csv
+    import io
+
+    kb_rows = list(csv.DictReader(io.StringIO(cli("indicators", "-f", "csv", "--fields", "id,value").stdout)))
+    assert all(not r["value"].startswith("'") for r in kb_rows)

@@ -693,9 +693,12 @@ def test_kb_text_never_drives_the_terminal(evil: Path, cli: Cli, command: list[s
         assert EVIL in _texts(data)  # carried exactly, only escaped
     elif fmt == "yaml":
         assert EVIL in _texts(yaml.safe_load(out))
-    else:  # markdown doubles backslashes
-        doubled = fmt == "markdown" and command != ["overview"]
-        assert (EVIL_SHOWN.replace("\\", "\\\\") if doubled else EVIL_SHOWN) in out
+    elif fmt == "markdown" and command != ["overview"]:
+        # Markdown escapes backslashes and brackets, so that a renderer shows the text as written.
+        assert EVIL_SHOWN.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]") in out
+        assert "\\[bold\\]B\\[/\\] \\[/\\] \\[link=https://evil.example\\]L\\[/link\\]" in out
+    else:
+        assert EVIL_SHOWN in out
         assert "[bold]B[/] [/] [link=https://evil.example]L[/link]" in out
     if fmt == "csv" and command != ["overview"]:
         rows = list(csv.reader(io.StringIO(out, newline="")))
@@ -961,7 +964,7 @@ def test_ctrl_c_while_loading_exits_130_quietly(_isolated_env: Path, tmp_path: P
         (["show", "x" * 10_000], 1),
         (["show", "../../../etc/passwd"], 1),
         (["timeline", "--format", "html"], 2),
-        (["cite", "july-event", "--style", "apa"], 2),
+        (["cite", "july-event", "--style", "no-such-style"], 2),
     ],
 )
 def test_extreme_arguments(cli: Cli, args: list[str], status: int) -> None:

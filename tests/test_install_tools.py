@@ -203,7 +203,7 @@ def test_bash_completes_for_real(_isolated_env: Path, home: Path) -> None:
     )
     done = _run([bash, "--norc", "--noprofile", "-c", script], env, home)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["energy"]
+    assert done.stdout.split() == ["energy", "environment"]  # a sector and an alias (of climate)
 
 
 def test_zsh_registers_the_completion(_isolated_env: Path, home: Path) -> None:
@@ -223,4 +223,4 @@ def test_fish_completes_for_real(_isolated_env: Path, home: Path) -> None:
     assert install.returncode == 0, install.stderr
     done = _run([fish, "-c", 'complete -C "pakaz timeline --sector en"'], env, home)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["energy"]
+    assert done.stdout.split() == ["energy", "environment"]  # a sector and an alias (of climate)

@@ -234,8 +234,9 @@ def test_cache_goes_where_pakaz_cache_dir_says(run: Run, tmp_path: Path) -> None
     ("words", "expected"),
     [
         ("pakaz timeline --sector en", ["energy"]),
-        ("pakaz agreements --type m", ["mou"]),
-        ("pakaz indicators --country P", ["PAK", "PAK-AZE"]),
+        # Aliases are offered too, spelled with the prefix as typed, so that shells keep them.
+        ("pakaz agreements --type m", ["mou", "memorandum", "memorandum-of-understanding", "mous"]),
+        ("pakaz indicators --country P", ["PAK", "PAK-AZE", "Pk", "Pakistan"]),
         ("pakaz indicators --name g", ["gdp"]),
         ("pakaz show gdp-a", ["gdp-aze-2023", "gdp-aze-2022"]),
     ],
@@ -255,4 +256,4 @@ def test_shell_completion_request(run: Run, words: str, expected: list[str]) -> 
 def test_shell_completion_reads_data_option(run: Run) -> None:
     words = f"pakaz --data {MINI} timeline --sector d"
     env = {"_PAKAZ_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": "5"}
-    assert run(env=env, script=True).stdout.split() == ["diplomacy", "defence"]
+    assert run(env=env, script=True).stdout.split() == ["diplomacy", "defence", "diplomatic", "defense"]

@@ -137,15 +137,31 @@ def render_tsv(listing: Listing, header: bool = True) -> str:
     return "".join(line + "\n" for line in lines)
 
 
+# A spreadsheet runs a cell that begins with one of these as a formula (=HYPERLINK(...), @SUM(...)).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\x00")
+
+
+def _csv_cell(value: Any, defuse: bool) -> str:
+    text = _CSV_CONTROL.sub(_escape, _plain(value))
+    # OWASP's advice (ASVS 1.2.10): a text cell that a spreadsheet would run gets a leading
+    # apostrophe, which spreadsheets take as "this is text". Numbers (-5) stay numbers.
+    if defuse and text.startswith(_FORMULA_START) and not isinstance(value, (int, float)):
+        return "'" + text
+    return text
+
+
 def render_csv(listing: Listing, header: bool = True) -> str:
     import csv
+    import os
 
+    # PAKAZ_CSV_FORMULAS=keep writes every value exactly, as csvkit and sqlite-utils do.
+    defuse = os.environ.get("PAKAZ_CSV_FORMULAS", "") != "keep"
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180
     if header:
         writer.writerow(listing.columns)
     for row in listing.rows:
-        writer.writerow([_CSV_CONTROL.sub(_escape, _plain(row.get(c))) for c in listing.columns])
+        writer.writerow([_csv_cell(row.get(c), defuse) for c in listing.columns])
     return out.getvalue()
 
 
@@ -168,9 +184,16 @@ def render_yaml(listing: Listing, header: bool = True) -> str:
     return yaml_text(listing.rows)
 
 
+# Markdown is rendered to HTML: KB text must not become tags (<script>, <img onerror>), entities,
+# links or images. HTML special characters become entities, link and emphasis syntax is escaped.
+_MD_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\\": "\\\\", "|": "\\|", "[": "\\[", "]": "\\]", "*": "\\*", "`": "\\`"}
+)
+
+
 def _md_cell(value: Any) -> str:
     text = visible(_plain(value).replace("\r\n", "\n"))
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
+    return text.translate(_MD_ESCAPES).replace("\n", "<br>")
 
 
 def render_markdown(listing: Listing, header: bool = True) -> str:
