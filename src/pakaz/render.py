@@ -283,12 +283,14 @@ def _text(value: str, style: str = "") -> Any:
     return Text(visible(value), style=style)
 
 
-_PROSE_COLUMNS = frozenset({"title", "summary", "claim", "finding", "label", "notes", "publisher", "description"})
+_PROSE_COLUMNS = frozenset(
+    {"title", "summary", "claim", "finding", "label", "notes", "publisher", "description", "person"}
+)
 _CAP = {"sectors": 24, "aliases": 24, "parties": 24, "records": 32, "url": 40, "sources": 32}
 # On a narrow terminal, columns go in this order until the prose has room; ids stay
 # whole because people copy them into `pakaz show`.
 _DROP_ORDER = ("sources", "parties", "aliases", "period", "published", "publisher", "records", "status",
-               "score", "sectors", "type", "end_date", "year", "country", "verification")  # fmt: skip
+               "score", "sectors", "type", "end_date", "role", "seen", "year", "country", "verification")  # fmt: skip
 # Never dropped: `collection`, which says what kind of record a search result is.
 _PROSE_ROOM = 26
 _HEADERS = {"verification": "checked", "end_date": "until"}
