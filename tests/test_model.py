@@ -125,8 +125,10 @@ def test_slug_rule() -> None:
 
 def test_url_rule() -> None:
     assert model.url("https://example.org/a?b=c#d") == "https://example.org/a?b=c#d"
-    for bad in ("ftp://example.org", "example.org", "https://exa mple.org", "https://"):
+    for bad in ("ftp://example.org", "example.org", "https://"):
         assert model.url(bad) == Invalid(f"expected an http(s) URL, found '{bad}'")
+    # A character that is not valid in a URL is named, with what to do.
+    assert model.url("https://exa mple.org") == Invalid("' ' is not valid in a URL; percent-encode it")
 
 
 def test_language_rule() -> None:
