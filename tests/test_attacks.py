@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -218,39 +217,7 @@ def test_a_title_is_one_short_line(kb_variant: Variant) -> None:
 # --- 8. Signals ------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="needs /proc to see when pakaz is loading")
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
-def test_sigterm_and_sighup_end_a_run_like_ctrl_c(_isolated_env: Path, tmp_path: Path, signum: int) -> None:
-    kb = tmp_path / "kb"
-    import shutil
-
-    shutil.copytree(MINI, kb)
-    events = "".join(
-        f'- id: e{i}\n  date: "2001"\n  type: visit\n  title: T\n  summary: S\n  sectors: [trade]\n'
-        "  sources: [article]\n  verification: article-only\n"
-        for i in range(40_000)
-    )
-    with open(kb / "events.yaml", "a", encoding="utf-8") as f:
-        f.write(events)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pakaz", "--data", str(kb), "timeline"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        env=pakaz_env(_isolated_env),
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while "_yaml" not in Path(f"/proc/{process.pid}/maps").read_text() and process.poll() is None:
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        time.sleep(0.1)
-        process.send_signal(signum)
-        out, err = process.communicate(timeout=60)
-    finally:
-        process.kill()
-    assert (process.returncode, out, err) == (130, b"", b"\nInterrupted.\n")
-    assert [p.name for p in _isolated_env.glob(".tmp-*")] == []
+# SIGTERM and SIGHUP during a load: tests/test_hostile.py, test_ctrl_c_while_loading_exits_130_quietly.
 
 
 def test_the_cache_sweeps_temporaries_of_killed_runs(_isolated_env: Path) -> None:

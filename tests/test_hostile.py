@@ -902,7 +902,9 @@ def test_a_reader_that_closes_early(_isolated_env: Path, tmp_path: Path) -> None
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="needs /proc to see when pakaz is loading")
-def test_ctrl_c_while_loading_exits_130_quietly(_isolated_env: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=["INT", "TERM", "HUP"])
+def test_ctrl_c_while_loading_exits_130_quietly(_isolated_env: Path, tmp_path: Path, signum: int) -> None:
+    # SIGTERM (kill) and SIGHUP (a closed terminal) end a run as Ctrl-C does, with the same clean-up.
     events = "".join(
         f'- id: e{i}\n  date: "2001"\n  type: visit\n  title: T\n  summary: S\n  sectors: [trade]\n'
         "  sources: [article]\n  verification: article-only\n"
@@ -914,7 +916,7 @@ def test_ctrl_c_while_loading_exits_130_quietly(_isolated_env: Path, tmp_path: P
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
-        env=pakaz_env(_isolated_env, PAKAZ_NO_CACHE="1"),
+        env=pakaz_env(_isolated_env),  # a first run: it parses, and would write the cache
     )
     try:
         deadline = time.monotonic() + 60
@@ -923,11 +925,12 @@ def test_ctrl_c_while_loading_exits_130_quietly(_isolated_env: Path, tmp_path: P
             assert time.monotonic() < deadline
             time.sleep(0.01)
         time.sleep(0.1)
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
         out, err = process.communicate(timeout=60)
     finally:
         process.kill()
     assert (process.returncode, out, err) == (130, b"", b"\nInterrupted.\n")
+    assert [p.name for p in _isolated_env.glob(".tmp-*")] == []  # no half-written cache left behind
 
 
 # --- 8. arguments ------------------------------------------------------------------------------
