@@ -201,7 +201,7 @@ def test_auto_is_tsv_when_not_a_terminal(cli: Cli) -> None:
 
 def test_explicit_format_wins_over_auto(cli: Cli) -> None:
     out = cli("agreements", "-f", "table", env=TABLE).stdout
-    assert out.splitlines()[0].split() == ["date", "type", "title", "sectors", "checked", "id"]
+    assert out.splitlines()[0].split() == ["date", "type", "title", "sectors", "verification", "id"]
 
 
 @pytest.mark.parametrize("fmt", ["tsv", "csv", "markdown"])
@@ -432,8 +432,15 @@ def test_show_unknown_id_suggests_the_closest(cli: Cli) -> None:
 
 def test_sources_lists_cited_by_counts(cli: Cli) -> None:
     rows = parse("tsv", cli("sources").stdout)
-    assert [(r["id"], r["cited_by"]) for r in rows] == [("article", "5"), ("gov-record", "9"), ("news-report", "3")]
+    # By publisher: Example News, Ministry of Examples, Unknown
+    assert [(r["id"], r["cited_by"]) for r in rows] == [("news-report", "3"), ("gov-record", "9"), ("article", "5")]
     assert json.loads(cli("sources", "-f", "json").stdout)[1]["cited_by"] == 9
+    rows = parse("tsv", cli("sources", "--sort", "file").stdout)
+    assert [r["id"] for r in rows] == ["article", "gov-record", "news-report"]
+    rows = parse("tsv", cli("sources", "--sort", "cited", "-n", "2").stdout)
+    assert [r["id"] for r in rows] == ["gov-record", "article"]
+    result = cli("sources", "--sort", "colour")
+    assert result.exit_code == 2 and result.stderr.startswith("Error: ")
 
 
 def test_sources_id_shows_the_source_and_what_cites_it(cli: Cli) -> None:
@@ -661,3 +668,98 @@ def test_search_verification_option(cli: Cli) -> None:
     rows = json.loads(result.stdout)
     assert rows and {r["verification"] for r in rows} == {"corrected"}
     assert cli("search", "a", "--verification", "wrong").exit_code == 2
+
+
+# --- terminal-view fixes: global options anywhere, --limit everywhere, ids in any case -----------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["agreements", "--color", "never", "-f", "table"],
+        ["agreements", "-f", "table", "--color=never"],
+        ["timeline", "--no-pager", "-f", "table"],
+    ],
+)
+def test_a_global_option_after_the_command_is_accepted(cli: Cli, args: list[str]) -> None:
+    result = cli(*args, env=TABLE)
+    assert result.exit_code == 0, result.stderr
+    assert "verification" in result.stdout.splitlines()[0]
+
+
+def test_hoisting_global_options_leaves_the_rest_in_place() -> None:
+    from pakaz.cli import hoist_global_options
+
+    assert hoist_global_options(["timeline", "--color", "never", "-n", "2"]) == [
+        "--color",
+        "never",
+        "timeline",
+        "-n",
+        "2",
+    ]
+    assert hoist_global_options(["--data", "kb", "show", "x", "--no-pager"]) == [
+        "--data",
+        "kb",
+        "--no-pager",
+        "show",
+        "x",
+    ]
+    assert hoist_global_options(["search", "--", "--color"]) == ["search", "--", "--color"]
+    assert hoist_global_options(["--version"]) == ["--version"]
+
+
+@pytest.mark.parametrize("command", ["errata", "sources", "sectors"])
+def test_every_listing_takes_limit(cli: Cli, command: str) -> None:
+    every = parse("tsv", cli(command).stdout)
+    assert every
+    assert parse("tsv", cli(command, "--limit", "1").stdout) == every[:1]
+    assert parse("tsv", cli(command, "-n", "0").stdout) == []
+
+
+@pytest.mark.parametrize("fmt", ["tsv", "csv"])
+def test_overview_refuses_row_formats(cli: Cli, fmt: str) -> None:
+    result = cli("overview", "-f", fmt)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: Invalid value for '--format': the overview has no")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_show_finds_an_id_in_any_case(cli: Cli) -> None:
+    lower = cli("show", "gdp-pak-2023", "-f", "json")
+    upper = cli("show", "GDP-PAK-2023", "-f", "json")
+    assert upper.exit_code == 0 and upper.stdout == lower.stdout
+    assert cli("sources", "GOV-RECORD", "-f", "json").exit_code == 0
+    missing = cli("show", "NO-SUCH-ID")
+    assert missing.exit_code == 1 and "No record with id 'NO-SUCH-ID'" in missing.stderr
+
+
+def test_fields_checked_points_to_verification(cli: Cli) -> None:
+    result = cli("timeline", "--fields", "date,checked")
+    assert result.exit_code == 2
+    assert "did you mean 'verification'?" in result.stderr
+
+
+def test_values_are_shown_in_their_unit_without_unit_in_fields(cli: Cli) -> None:
+    out = cli("indicators", "--fields", "id,value", "-f", "table", env=TABLE).stdout
+    assert "$338.37 bn" in out and "1.2 %" in out
+    assert parse("tsv", cli("indicators", "--fields", "id,value").stdout)[-1]["value"] == "1.2"
+
+
+def test_timeline_type_and_year(cli: Cli) -> None:
+    every = parse("tsv", cli("timeline").stdout)
+    visits = parse("tsv", cli("timeline", "--type", "visit").stdout)
+    assert visits and [r["id"] for r in visits] == [r["id"] for r in every if r["type"] == "visit"]
+    in_1995 = parse("tsv", cli("timeline", "--year", "1995").stdout)
+    assert in_1995 and all(r["date"].startswith("1995") for r in in_1995)
+    both = parse("tsv", cli("timeline", "--year", "1995", "--year", "2024").stdout)
+    assert len(both) > len(in_1995)
+    bad = cli("timeline", "--type", "vist")
+    assert bad.exit_code == 2 and "Did you mean 'visit'?" in bad.stderr
+
+
+def test_agreements_year(cli: Cli) -> None:
+    found = parse("tsv", cli("agreements", "--year", "2023").stdout)
+    assert [r["id"] for r in found] == ["lng-deal"]
+    assert parse("tsv", cli("agreements", "-y", "1900").stdout) == []
+    assert cli("agreements", "--year", "abc").exit_code == 2

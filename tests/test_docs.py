@@ -152,7 +152,7 @@ def test_pictures_are_deterministic_and_show_the_real_output() -> None:
     assert 'class="rich-terminal"' in first
     assert "pakaz-timeline-" in first  # the fixed unique_id
     assert "pakaz&#160;timeline&#160;--since&#160;2025" in first  # the title and the prompt line
-    assert "trilateral-summit-lachin-2025" in first  # an event of 2025 from the bundled KB
+    assert "Lachin" in first  # an event of 2025 from the bundled KB (its id is shortened at 100 columns)
     output = screenshots.terminal_output(shot.command)
     assert "\x1b[" in output  # drawn in colour, as at a terminal
     assert max(len(re.sub(r"\x1b\[[0-9;]*m", "", line)) for line in output.splitlines()) == 100

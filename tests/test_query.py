@@ -252,7 +252,44 @@ def test_find_unknown_id_suggests_closest(mini: KB) -> None:
 
 def test_citing_and_source_usage(mini: KB) -> None:
     assert ids(query.citing(mini, "news-report")) == ["energy-visit", "lng-deal", "envoy-charge"]
-    assert [(s.id, n) for s, n in query.source_usage(mini)] == [("article", 5), ("gov-record", 9), ("news-report", 3)]
+    usage = [(s.id, n) for s, n in query.source_usage(mini, "file")]
+    assert usage == [("article", 5), ("gov-record", 9), ("news-report", 3)]
+
+
+@pytest.mark.parametrize(
+    ("sort", "order"),
+    [
+        ("publisher", ["news-report", "gov-record", "article"]),  # Example News, Ministry of Examples, Unknown
+        ("published", ["gov-record", "news-report", "article"]),  # newest first, undated last
+        ("cited", ["gov-record", "article", "news-report"]),
+        ("title", ["news-report", "gov-record", "article"]),  # A news..., An official..., The article
+        ("id", ["article", "gov-record", "news-report"]),
+        ("file", ["article", "gov-record", "news-report"]),
+    ],
+)
+def test_sources_are_sorted_for_a_reader(mini: KB, sort: str, order: list[str]) -> None:
+    assert [s.id for s, _ in query.source_usage(mini, sort)] == order
+
+
+def test_unknown_source_sort_is_a_usage_error(mini: KB) -> None:
+    with pytest.raises(UsageError, match="--sort"):
+        query.source_usage(mini, "date")
+
+
+def test_timeline_by_event_type_and_year(mini: KB) -> None:
+    every = query.timeline(mini)
+    kinds = {e.type for e in every}
+    kind = sorted(kinds)[0]
+    assert [e.id for e in query.timeline(mini, types=[kind.upper()])] == [e.id for e in every if e.type == kind]
+    with pytest.raises(UsageError, match=r"Valid: .*visit"):
+        query.timeline(mini, types=["visti"])
+    year = int(next(e.date for e in every if e.date)[:4])
+    found = query.timeline(mini, years=[year])
+    assert found and all(e.date and (e.date[:4] <= str(year) <= (e.end_date or e.date)[:4]) for e in found)
+    assert len(found) < len(every)
+    agreements = query.agreements(mini, years=[year])
+    assert all(a.date and a.date.startswith(str(year)) for a in agreements)
+    assert len(query.timeline(mini, years=[1066])) == 0
 
 
 def test_sector_usage(mini: KB) -> None:

@@ -267,24 +267,47 @@ def test_select_checks_fields_even_when_nothing_matched() -> None:
 
 def test_table_exact(agreements: Listing) -> None:
     assert table_lines(render_table(agreements, PLAIN)) == [
-        "date         type        title                     sectors   checked        id",
-        "───────────────────────────────────────────────────────────────────────────────────────",
-        "2016         mou         Defence cooperation MoU   defence   article-only   defence-mou",
-        "2023-07-24   agreement   LNG framework agreement   energy    confirmed      lng-deal",
+        "date        type       title                    sectors  verification  id",
+        "──────────────────────────────────────────────────────────────────────────────────",
+        "2016        mou        Defence cooperation MoU  defence  article-only  defence-mou",
+        "2023-07-24  agreement  LNG framework agreement  energy   confirmed     lng-deal",
     ]
 
 
 def test_table_of_events_shows_date_spans(mini: KB) -> None:
     lines = table_lines(render_table(views.events(query.timeline(mini)), PLAIN))
-    assert lines[0].split() == ["date", "title", "type", "checked", "id"]
-    assert lines[5] == "2024-07-11–12   Energy visit                 visit       corrected      energy-visit"
-    assert lines[6] == "                An undated position          statement   article-only   undated-event"
+    assert lines[0].split() == ["date", "title", "type", "sectors", "verification", "id"]
+    assert (
+        lines[5]
+        == "2024-07-11–12  Energy visit                visit      energy, diplomacy  corrected     energy-visit"
+    )
+    assert (
+        lines[6]
+        == "               An undated position         statement  defence            article-only  undated-event"
+    )
 
 
 def test_table_of_indicators_shows_human_numbers(mini: KB) -> None:
     lines = table_lines(render_table(views.indicators(query.indicators(mini)), PLAIN))
-    assert lines[4] == "GDP (current US$)   PAK       2023            $338.37 bn   corrected   gdp-pak-2023"
-    assert lines[5] == "ICT share of GDP    PAK       2019                 1.2 %   confirmed   ict-share-pak-2019"
+    assert lines[4] == "GDP (current US$)  PAK      2023          $338.37 bn  corrected     gdp-pak-2023"
+    assert lines[5] == "ICT share of GDP   PAK      2019               1.2 %  confirmed     ict-share-pak-2019"
+
+
+def test_table_shows_values_in_their_unit_whatever_the_fields_picked(mini: KB) -> None:
+    picked = select(views.indicators(query.indicators(mini)), ["id", "value"])
+    lines = table_lines(render_table(picked, PLAIN))
+    assert lines[2:] == [
+        "gdp-aze-2022         $78.81 bn",
+        "gdp-aze-2023         $72.36 bn",
+        "gdp-pak-2023        $338.37 bn",
+        "ict-share-pak-2019       1.2 %",
+    ]
+    assert [row["value"] for row in picked.rows][-1] == 1.2  # the machine formats keep the number
+
+
+def test_fields_named_as_a_table_header_says_which_field_is_meant(mini: KB) -> None:
+    with pytest.raises(UsageError, match="unknown field 'checked' \\(did you mean 'verification'\\?\\)"):
+        select(views.events(query.timeline(mini)), ["date", "checked"])
 
 
 def test_table_keeps_every_field_picked_even_when_narrow(agreements: Listing) -> None:
@@ -308,8 +331,9 @@ def test_search_table_always_shows_the_collection(mini: KB) -> None:
     hits = [
         h._replace(record=h.record._replace(id=f"{h.record.id}-with-a-long-suffix")) for h in query.search(mini, "a")
     ]
-    header = table_lines(render_table(views.hits(hits), Style(width=80)))[0]
-    assert header.split()[0] == "collection"
+    lines = table_lines(render_table(views.hits(hits, "a"), Style(width=80)))
+    assert lines[0].split()[:2] == ["kind", "date"]
+    assert lines[2].split()[0] in ("event", "agreement", "indicator", "envoy", "erratum", "source", "sector")
 
 
 def test_table_prints_kb_text_as_written() -> None:

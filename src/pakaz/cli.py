@@ -85,6 +85,10 @@ class PakazGroup(TyperGroup):
     ) -> Any:
         # Usage errors as one line ("Error: ...; see 'pakaz timeline --help'") instead of
         # a boxed panel, with the documented exit code; everything else as Typer does it.
+        if args is None:
+            args = sys.argv[1:]
+        if "_PAKAZ_COMPLETE" not in os.environ:
+            args = hoist_global_options(list(args))
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, False, windows_expand_args, **kwargs)
         from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError  # vendored in 0.26-0.28
@@ -92,8 +96,9 @@ class PakazGroup(TyperGroup):
         try:
             code = super().main(args, prog_name, complete_var, False, windows_expand_args, **kwargs)
         except NoArgsIsHelpError as e:  # plain `pakaz`: the help, as `pakaz --help` prints it
+            # At a terminal rich prints the help itself while building it; in a pipe it is returned.
             help_text = e.ctx.get_help() if e.ctx is not None else ""
-            if help_text:
+            if help_text and self.rich_markup_mode is None:
                 sys.stdout.write(help_text + "\n")
             code = ExitCode.OK
         except UsageError as e:
@@ -132,9 +137,10 @@ app = typer.Typer(
 class Settings:
     """Global options, shared by every command through the click context."""
 
-    def __init__(self, data: str | None, color: Color) -> None:
+    def __init__(self, data: str | None, color: Color, pager: bool = True) -> None:
         self.data = data
         self.color = color
+        self.pager = pager
 
     def kb(self) -> Any:
         from pakaz.kb import load
@@ -183,6 +189,9 @@ def root(
         ),
     ] = None,
     color: Annotated[Color, typer.Option("--color", help="Colour in tables: auto, always or never.")] = Color.auto,
+    no_pager: Annotated[
+        bool, typer.Option("--no-pager", help="Print long output at a terminal straight, not through a pager.")
+    ] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, help="Show the version of pakaz and its KB.")
     ] = False,
@@ -193,7 +202,7 @@ def root(
         from pakaz.errors import UsageError
 
         raise UsageError("Invalid value for '--data': the path is empty; give a KB directory or leave --data out")
-    ctx.obj = Settings(data, color)
+    ctx.obj = Settings(data, color, pager=not no_pager)
 
 
 # --- completion ----------------------------------------------------------------------
@@ -250,6 +259,12 @@ def complete_type(incomplete: str) -> list[str]:
     return matching(_ids_then_aliases(AGREEMENT_TYPES, TYPE_ALIASES), incomplete)
 
 
+def complete_event_type(incomplete: str) -> list[str]:
+    from pakaz.model import EVENT_TYPES
+
+    return matching(EVENT_TYPES, incomplete)
+
+
 def complete_country(incomplete: str) -> list[str]:
     from pakaz.model import COUNTRIES
     from pakaz.query import COUNTRY_ALIASES
@@ -293,6 +308,9 @@ SectorOpt = Annotated[
 QueryOpt = Annotated[
     str | None, typer.Option("--query", "-q", metavar="TEXT", help="Only records containing every word of TEXT.")
 ]
+YearOpt = Annotated[
+    list[int] | None, typer.Option("--year", "-y", min=1, max=9999, help="Only this year (repeatable).")
+]
 VerificationOpt = Annotated[
     list[Verification] | None,
     typer.Option("--verification", "-V", help="Only records with this verification status (repeatable)."),
@@ -335,7 +353,7 @@ class Output:
             if lines is not None:
                 if not found and self.is_tty:
                     sys.stderr.write(empty_note + "\n")
-                write(lines)
+                self.show(lines)
                 return
         self.listing(view(found), empty_note)
 
@@ -345,7 +363,72 @@ class Output:
         listing = select(listing, self.fields)
         if not listing.rows and self.is_tty:
             sys.stderr.write(empty_note + "\n")
-        write(render(listing, self.fmt, header=self.header, style=self.style() if self.fmt is Format.table else None))
+        self.show(
+            render(listing, self.fmt, header=self.header, style=self.style() if self.fmt is Format.table else None)
+        )
+
+    def show(self, text: str) -> None:
+        """Write `text`; at a terminal, through a pager when it is longer than the screen (as git does)."""
+        if not (self.is_tty and self.settings.pager and text and page(text)):
+            write(text)
+
+
+def pager_command() -> str | None:
+    """The pager, chosen as git chooses its own: $PAKAZ_PAGER, else $PAGER, else `less -FRX`.
+
+    An empty value (or `cat`) means no pager; `less -FRX` quits when the text fits one
+    screen, passes colour through and leaves the text on the screen.
+    """
+    for name in ("PAKAZ_PAGER", "PAGER"):
+        if name in os.environ:
+            value = os.environ[name].strip()
+            return value if value and value != "cat" else None
+    return "less -FRX" if shutil.which("less") else None
+
+
+def _screen_lines(text: str, columns: int) -> int:
+    return sum(max(1, -(-len(line) // max(columns, 1))) for line in text.split("\n")[:-1] or [""])
+
+
+def page(text: str) -> bool:
+    """Show `text` through the pager when it is longer than the terminal; False if it was not paged."""
+    size = shutil.get_terminal_size((100, 24))
+    if _screen_lines(text, size.columns) < size.lines:
+        return False
+    command = pager_command()
+    if command is None:
+        return False
+    import shlex
+    import subprocess
+
+    try:
+        program = shlex.split(command)[0]
+    except (ValueError, IndexError):
+        return False
+    if shutil.which(program) is None:  # a pager that is not installed: print as if there were none
+        return False
+    env = dict(os.environ)
+    env.setdefault("LESS", "FRX")  # as git sets it: a plain PAGER=less keeps colour too
+    env.setdefault("LV", "-c")
+    sys.stdout.flush()
+    try:
+        # Through the shell, as git runs it: PAGER may hold options and quotes.
+        pager = subprocess.Popen(command, shell=True, stdin=subprocess.PIPE, env=env)
+    except OSError:
+        return False
+    assert pager.stdin is not None
+    try:
+        pager.stdin.write(text.encode(sys.stdout.encoding or "utf-8", "backslashreplace"))
+        pager.stdin.close()
+    except (BrokenPipeError, OSError):  # the reader quit the pager before the end: enough
+        pass
+    while True:
+        try:
+            pager.wait()
+            break
+        except KeyboardInterrupt:  # Ctrl-C is the pager's to handle; wait for it to end
+            continue
+    return True
 
 
 def write(text: str) -> None:
@@ -370,6 +453,36 @@ def _verification(values: list[Verification] | None) -> list[str]:
     return [v.value for v in values or ()]
 
 
+def _first(records: list[Any], limit: int | None) -> list[Any]:
+    return records if limit is None else records[:limit]
+
+
+def find_any_case(kb: Any, record_id: str) -> Any:
+    """The record with this id; ids are lowercase, so `GDP-PAK-2023` finds `gdp-pak-2023`."""
+    from pakaz import query as q
+    from pakaz.errors import NotFoundError
+
+    try:
+        return q.find(kb, record_id)
+    except NotFoundError:
+        if record_id == record_id.lower():
+            raise
+        try:
+            return q.find(kb, record_id.lower())
+        except NotFoundError:
+            pass
+        raise
+
+
+class SourceSort(str, Enum):
+    publisher = "publisher"
+    title_ = "title"
+    published = "published"
+    cited = "cited"
+    id_ = "id"
+    file = "file"
+
+
 # --- commands -------------------------------------------------------------------------
 
 
@@ -381,6 +494,17 @@ def timeline(
     sector: SectorOpt = None,
     query: QueryOpt = None,
     verification: VerificationOpt = None,
+    type_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--type",
+            "-t",
+            metavar="TYPE",
+            autocompletion=complete_event_type,
+            help="Only this type: visit, meeting, statement, ... (repeatable).",
+        ),
+    ] = None,
+    year: YearOpt = None,
     reverse: Annotated[bool, typer.Option("--reverse", "-r", help="Newest first.")] = False,
     limit: LimitOpt = None,
     fmt: FormatOpt = Format.auto,
@@ -393,6 +517,7 @@ def timeline(
     Examples:
       pakaz timeline --since 2020 --sector energy
       pakaz timeline -r -n 5
+      pakaz timeline --type visit --year 2024
       pakaz timeline -q visit -f json
     """
     from pakaz import query as q
@@ -402,7 +527,7 @@ def timeline(
     kb = out.settings.kb()
     found = q.timeline(
         kb, since=since, until=until, sectors=sector or (), query=query,
-        verification=_verification(verification), reverse=reverse, limit=limit,
+        verification=_verification(verification), types=type_ or (), years=year or (), reverse=reverse, limit=limit,
     )  # fmt: skip
     out.records(found, kb.events, views.events, "No events match.")
 
@@ -423,6 +548,7 @@ def agreements(
     ] = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
+    year: YearOpt = None,
     query: QueryOpt = None,
     verification: VerificationOpt = None,
     limit: LimitOpt = None,
@@ -445,7 +571,7 @@ def agreements(
     kb = out.settings.kb()
     found = q.agreements(
         kb, sectors=sector or (), types=type_ or (), since=since, until=until, query=query,
-        verification=_verification(verification), limit=limit,
+        verification=_verification(verification), years=year or (), limit=limit,
     )  # fmt: skip
     out.records(found, kb.agreements, views.agreements, "No agreements match.")
 
@@ -469,9 +595,7 @@ def indicators(
             "--name", metavar="NAME", autocompletion=complete_name, help="Only this indicator, e.g. gdp (repeatable)."
         ),
     ] = None,
-    year: Annotated[
-        list[int] | None, typer.Option("--year", "-y", min=1, max=9999, help="Only this year (repeatable).")
-    ] = None,
+    year: YearOpt = None,
     since: SinceOpt = None,
     until: UntilOpt = None,
     verification: VerificationOpt = None,
@@ -503,7 +627,7 @@ def indicators(
 
         if not found and out.is_tty:
             sys.stderr.write("No indicators match.\n")
-        write(render_chart(found, out.style()))
+        out.show(render_chart(found, out.style()))
         return
     out.records(found, kb.indicators, views.indicators, "No indicators match.")
 
@@ -592,7 +716,7 @@ def search(
 
     out = Output(ctx, fmt, fields, no_header)
     found = q.search(out.settings.kb(), " ".join(text), verification=_verification(verification), limit=limit)
-    out.listing(views.hits(found), "Nothing matches.")
+    out.listing(views.hits(found, " ".join(text)), "Nothing matches.")
 
 
 @app.command()
@@ -604,6 +728,14 @@ def sources(
             metavar="[ID]", autocompletion=complete_source, help="Show this source and every record that cites it."
         ),
     ] = None,
+    sort: Annotated[
+        SourceSort,
+        typer.Option(
+            "--sort",
+            help="publisher (then date), title, published (newest first), cited (most first), id or file (KB order).",
+        ),
+    ] = SourceSort.publisher,
+    limit: LimitOpt = None,
     fmt: FormatOpt = Format.auto,
     fields: FieldsOpt = None,
     no_header: NoHeaderOpt = False,
@@ -613,6 +745,7 @@ def sources(
     \b
     Examples:
       pakaz sources
+      pakaz sources --sort cited -n 10
       pakaz sources article
       pakaz sources -f csv
     """
@@ -622,23 +755,24 @@ def sources(
     out = Output(ctx, fmt, fields, no_header)
     kb = out.settings.kb()
     if source_id is None:
-        out.listing(views.sources(q.source_usage(kb)), "The KB has no sources.")
+        out.listing(views.sources(_first(q.source_usage(kb, sort.value), limit)), "The KB has no sources.")
         return
     from pakaz.detail import render_detail
     from pakaz.errors import NotFoundError
     from pakaz.model import Source
 
-    record = q.find(kb, source_id)
+    record = find_any_case(kb, source_id)
     if not isinstance(record, Source):
         raise NotFoundError(
             f"'{source_id}' is in {q.collection_of(record)}, not a source; try 'pakaz show {source_id}'."
         )
-    write(render_detail(kb, record, out.fmt, out.style()))
+    out.show(render_detail(kb, record, out.fmt, out.style()))
 
 
 @app.command()
 def sectors(
     ctx: typer.Context,
+    limit: LimitOpt = None,
     fmt: FormatOpt = Format.auto,
     fields: FieldsOpt = None,
     no_header: NoHeaderOpt = False,
@@ -654,12 +788,13 @@ def sectors(
     from pakaz import views
 
     out = Output(ctx, fmt, fields, no_header)
-    out.listing(views.sectors(q.sector_usage(out.settings.kb())), "The KB has no sectors.")
+    out.listing(views.sectors(_first(q.sector_usage(out.settings.kb()), limit)), "The KB has no sectors.")
 
 
 @app.command()
 def errata(
     ctx: typer.Context,
+    limit: LimitOpt = None,
     fmt: FormatOpt = Format.auto,
     fields: FieldsOpt = None,
     no_header: NoHeaderOpt = False,
@@ -675,7 +810,7 @@ def errata(
     from pakaz import views
 
     out = Output(ctx, fmt, fields, no_header)
-    out.listing(views.errata(q.errata(out.settings.kb())), "The KB records no errata.")
+    out.listing(views.errata(_first(q.errata(out.settings.kb()), limit)), "The KB records no errata.")
 
 
 @app.command()
@@ -691,12 +826,11 @@ def show(
       pakaz show aliyev-visit-pakistan-2024
       pakaz show gdp-pak-2023 -f json
     """
-    from pakaz import query as q
     from pakaz.detail import render_detail
 
     out = Output(ctx, fmt)
     kb = out.settings.kb()
-    write(render_detail(kb, q.find(kb, record_id), out.fmt, out.style()))
+    out.show(render_detail(kb, find_any_case(kb, record_id), out.fmt, out.style()))
 
 
 def complete_style(incomplete: str) -> list[str]:
@@ -784,8 +918,16 @@ def overview(
     """
     from pakaz.overview import build, render_overview
 
+    if fmt in (Format.tsv, Format.csv):
+        # The overview is sections of different shapes, not rows: no honest tsv or csv.
+        from pakaz.errors import UsageError
+
+        raise UsageError(
+            f"Invalid value for '--format': the overview has no {fmt.value} form; use table, json, jsonl, yaml "
+            f"or markdown, or a listing command (pakaz timeline -f {fmt.value})"
+        )
     out = Output(ctx, Format.table if fmt is Format.auto else fmt)
-    write(render_overview(build(out.settings.kb()), out.fmt, out.style()))
+    out.show(render_overview(build(out.settings.kb()), out.fmt, out.style()))
 
 
 @app.command()
@@ -885,6 +1027,42 @@ def _argument(path: str) -> str:
 
 
 _GLOBAL_OPTIONS_WITH_VALUE = ("--data", "--color")
+_GLOBAL_FLAGS = ("--no-pager",)
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """`pakaz timeline --color never` as `pakaz --color never timeline`: global options
+    are accepted after the command too, as git and gh accept theirs."""
+    command = None
+    args = iter(enumerate(argv))
+    for i, arg in args:
+        if arg == "--":
+            return argv
+        if arg in _GLOBAL_OPTIONS_WITH_VALUE:
+            next(args, None)
+        elif not arg.startswith("-"):
+            command = i
+            break
+    if command is None:
+        return argv
+    before, moved, after = argv[: command + 1], [], []
+    rest = argv[command + 1 :]
+    i = 0
+    while i < len(rest):
+        arg = rest[i]
+        if arg == "--":
+            after += rest[i:]
+            break
+        if arg in _GLOBAL_OPTIONS_WITH_VALUE and i + 1 < len(rest):
+            moved += rest[i : i + 2]
+            i += 2
+            continue
+        if arg in _GLOBAL_FLAGS or arg.startswith(tuple(f"{o}=" for o in _GLOBAL_OPTIONS_WITH_VALUE)):
+            moved.append(arg)
+        else:
+            after.append(arg)
+        i += 1
+    return [*argv[:command], *moved, *before[command:], *after]
 
 
 def requested_command(argv: list[str]) -> str | None:

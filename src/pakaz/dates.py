@@ -49,3 +49,15 @@ def last_day(text: str) -> str:
         year, month = int(text[:4]), int(text[5:7])
         return f"{text}-{days_in_month(year, month):02d}"
     return text
+
+
+def date_span(start: str, end: str | None = None) -> str:
+    """How every human view writes a date or a range: `2024-07-11–12`, `2025-01-23–02-01`,
+    `1995–1996`; the end leaves out what it shares with the start."""
+    if not end or end == start:
+        return start
+    if len(start) == len(end) == 10 and start[:7] == end[:7]:
+        return f"{start}–{end[8:]}"
+    if len(start) == len(end) and len(start) > 4 and start[:4] == end[:4]:
+        return f"{start}–{end[5:]}"
+    return f"{start}–{end}"

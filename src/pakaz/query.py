@@ -13,6 +13,7 @@ from pakaz.kb import KB
 from pakaz.model import (
     AGREEMENT_TYPES,
     ENVOY_POSTS,
+    EVENT_TYPES,
     Agreement,
     Envoy,
     Erratum,
@@ -116,6 +117,32 @@ def resolve_types(values: Iterable[str]) -> set[str]:
     return resolved
 
 
+EVENT_TYPE_ALIASES = {"visits": "visit", "meetings": "meeting", "statements": "statement", "summits": "summit"}
+
+
+def resolve_event_types(values: Iterable[str]) -> set[str]:
+    """Event types for `timeline --type`, in any case."""
+    resolved = set()
+    for value in values:
+        key = value.strip().lower()
+        key = EVENT_TYPE_ALIASES.get(key, key)
+        if key not in EVENT_TYPES:
+            raise _unknown("--type", value, EVENT_TYPES)
+        resolved.add(key)
+    return resolved
+
+
+def _in_years(dates: Sequence[str | None], ends: Sequence[str | None] | None, years: Iterable[int]) -> set[int] | None:
+    """Positions of the records whose dates touch one of `years`; None when no year is asked for."""
+    wanted = sorted(set(years))
+    if not wanted:
+        return None
+    found: set[int] = set()
+    for year in wanted:
+        found.update(_in_window(dates, ends, DateWindow(f"{year:04d}-01-01", f"{year:04d}-12-31")))
+    return found
+
+
 def resolve_countries(values: Iterable[str]) -> set[str]:
     resolved = set()
     for value in values:
@@ -169,24 +196,31 @@ def timeline(
     sectors: Iterable[str] = (),
     query: str | None = None,
     verification: Iterable[str] = (),
+    types: Iterable[str] = (),
+    years: Iterable[int] = (),
     reverse: bool = False,
     limit: int | None = None,
 ) -> Sequence[Event]:
     """Events in chronological order (undated last), filtered."""
     window = date_window(since, until)
     wanted = resolve_sectors(kb, sectors)
+    kinds = resolve_event_types(types)
     statuses = set(verification)
     terms = words(query or "")
     matching = _matching(kb, "events", terms)
     events = kb.events
     dates, ends = column(events, "date"), column(events, "end_date")
     sectors_, checked = column(events, "sectors"), column(events, "verification")
+    types_ = column(events, "type") if kinds else ()  # not a cached key: read only when asked for
+    in_years = _in_years(dates, ends, years)
     positions = [
         i
         for i in _in_window(dates, ends, window)
         if (not wanted or wanted.intersection(sectors_[i]))
+        and (not kinds or types_[i] in kinds)
         and (not statuses or checked[i] in statuses)
         and (matching is None or i in matching)
+        and (in_years is None or i in in_years)
     ]
     positions = _chronologically(positions, dates, column(events, "id"))
     if reverse:  # newest first; undated events stay last, they are not the newest
@@ -203,6 +237,7 @@ def agreements(
     types: Iterable[str] = (),
     query: str | None = None,
     verification: Iterable[str] = (),
+    years: Iterable[int] = (),
     limit: int | None = None,
 ) -> Sequence[Agreement]:
     """Agreements, MoUs, treaties and declarations in order of signing, filtered."""
@@ -215,6 +250,7 @@ def agreements(
     records = kb.agreements
     dates, sectors_ = column(records, "date"), column(records, "sectors")
     types_, checked = column(records, "type"), column(records, "verification")
+    in_years = _in_years(dates, None, years)
     positions = [
         i
         for i in _in_window(dates, None, window)
@@ -222,6 +258,7 @@ def agreements(
         and (not kinds or types_[i] in kinds)
         and (not statuses or checked[i] in statuses)
         and (matching is None or i in matching)
+        and (in_years is None or i in in_years)
     ]
     positions = _chronologically(positions, dates, column(records, "id"))
     return select(records, _limit(positions, limit))
@@ -326,6 +363,10 @@ def headline(record: Record) -> str:
     return ""
 
 
+def _newest_first(date: str) -> str:
+    return "".join(chr(0x10FFFF - ord(c)) for c in date)
+
+
 def _date_key(record: Record) -> str:
     # Newer first among equal scores; undated after dated.
     date = getattr(record, "date", None)
@@ -353,10 +394,29 @@ def citing(kb: KB, source_id: str) -> list[Record]:
     return [r for r in all_records(kb) if source_id in getattr(r, "sources", ())]
 
 
-def source_usage(kb: KB) -> list[tuple[Source, int]]:
-    """Each source with how many records cite it."""
+SOURCE_SORTS = ("publisher", "title", "published", "cited", "id", "file")
+
+
+def source_usage(kb: KB, sort: str = "publisher") -> list[tuple[Source, int]]:
+    """Each source with how many records cite it, sorted by `sort` (one of SOURCE_SORTS).
+
+    `publisher` (the default) groups a bibliography by outlet, oldest first within each;
+    `published` is newest first, undated last; `cited` is most cited first; `file` is KB order.
+    """
     counts = Counter(s for r in all_records(kb) for s in getattr(r, "sources", ()))
-    return [(s, counts[s.id]) for s in kb.sources]
+    usage = [(s, counts[s.id]) for s in kb.sources]
+    if sort not in SOURCE_SORTS:
+        raise _unknown("--sort", sort, SOURCE_SORTS)
+    keys: dict[str, Any] = {
+        "publisher": lambda u: (fold(u[0].publisher), u[0].published or "9999", fold(u[0].title), u[0].id),
+        "title": lambda u: (fold(u[0].title), u[0].id),
+        "published": lambda u: (u[0].published is None, _newest_first(u[0].published or ""), u[0].id),
+        "cited": lambda u: (-u[1], fold(u[0].publisher), u[0].id),
+        "id": lambda u: u[0].id,
+    }
+    if sort != "file":
+        usage.sort(key=keys[sort])
+    return usage
 
 
 class SectorUsage(NamedTuple):

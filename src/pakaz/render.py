@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from enum import Enum
 from typing import Any, NamedTuple
 
+from pakaz.dates import date_span
 from pakaz.errors import UsageError
 from pakaz.model import suggest
 
@@ -42,6 +43,16 @@ class Listing(NamedTuple):
     title: str = ""
     fields: tuple[str, ...] = ()  # every key a row can have, so that --fields is checked even with no rows
     fit: bool = True  # drop table columns on a narrow terminal; never the ones picked with --fields
+    # The table's columns in order of importance to a reader: on a narrow terminal the last go first.
+    priority: tuple[str, ...] = ()
+    # What a table shows besides `rows` (the unit of a value, why a search hit matched), row by row;
+    # never in a machine format.
+    extra: tuple[dict[str, Any], ...] = ()
+
+    def shown_rows(self) -> list[dict[str, Any]]:
+        if not self.extra:
+            return self.rows
+        return [{**extra, **row} for row, extra in zip(self.rows, self.extra)]
 
 
 class Style(NamedTuple):
@@ -66,10 +77,19 @@ def select(listing: Listing, fields: Sequence[str] | None) -> Listing:
     known += [c for c in listing.columns if c not in known]
     for field in fields:
         if field not in known:
-            hint = suggest(field, known)
+            alias = FIELD_ALIASES.get(field.lower())
+            hint = f" (did you mean '{alias}'?)" if alias in known else suggest(field, known)
             raise UsageError(f"Invalid value for '--fields': unknown field '{field}'{hint}. Valid: {', '.join(known)}")
     rows = [{f: row.get(f) for f in fields} for row in listing.rows]
-    return listing._replace(rows=rows, columns=tuple(fields), table_columns=tuple(fields), fit=False)
+    # The table still reads the whole record: a value is shown in its unit even when `unit` is not picked.
+    extra = tuple({**extra, **row} for row, extra in zip(listing.rows, listing.extra or [{}] * len(listing.rows)))
+    return listing._replace(
+        rows=rows, columns=tuple(fields), table_columns=tuple(fields), fit=False, priority=(), extra=extra
+    )
+
+
+# Words people use for a field, from tables and from other tools.
+FIELD_ALIASES = {"checked": "verification", "status": "verification", "until": "end_date", "name": "label"}
 
 
 # --- machine formats ------------------------------------------------------------------
@@ -230,15 +250,6 @@ def human_number(value: float | int, unit: str) -> str:
     return short(value)
 
 
-def date_span(start: str, end: str) -> str:
-    """`2024-07-11–12`, `2025-01-23–02-01` or `1995–1996`: the end without what it shares with the start."""
-    if len(start) == len(end) == 10 and start[:7] == end[:7]:
-        return f"{start}–{end[8:]}"
-    if len(start) == len(end) and len(start) > 4 and start[:4] == end[:4]:
-        return f"{start}–{end[5:]}"
-    return f"{start}–{end}"
-
-
 def display(column: str, row: dict[str, Any]) -> str:
     """The text a person sees in a table cell for `column`."""
     value = row.get(column)
@@ -283,101 +294,264 @@ def _text(value: str, style: str = "") -> Any:
     return Text(visible(value), style=style)
 
 
-_PROSE_COLUMNS = frozenset(
-    {"title", "summary", "claim", "finding", "label", "notes", "publisher", "description", "person"}
-)
-_CAP = {"sectors": 24, "aliases": 24, "parties": 24, "records": 32, "url": 40, "sources": 32}
-# On a narrow terminal, columns go in this order until the prose has room; ids stay
-# whole because people copy them into `pakaz show`.
-_DROP_ORDER = ("sources", "parties", "aliases", "period", "published", "publisher", "records", "status",
-               "score", "sectors", "type", "end_date", "role", "seen", "year", "country", "verification")  # fmt: skip
-# Never dropped: `collection`, which says what kind of record a search result is.
-_PROSE_ROOM = 26
-_HEADERS = {"verification": "checked", "end_date": "until"}
+class Column(NamedTuple):
+    """How a table column is drawn. `least` decides whether it is shown at all, so that the
+    columns a command shows depend on the terminal's width alone, never on the content."""
+
+    least: int  # the narrowest it is drawn
+    most: int  # the widest it grows to
+    prose: bool = False  # shares the room left once the short columns have theirs
+    right: bool = False  # numbers are right-aligned
+    cut: bool = False  # one line, shortened with … (ids, URLs): a wrapped id cannot be copied
+    many: bool = False  # a list: grows after the prose has room
 
 
-def _layout(columns: list[str], rows: list[dict[str, Any]], width: int) -> tuple[list[str], bool]:
-    """The columns that fit `width`, leaving each prose column room to be read, and
-    whether even those leave the prose less than half its room (then: one block per record)."""
+COLUMNS: dict[str, Column] = {
+    "id": Column(16, 60, cut=True),
+    "url": Column(24, 60, cut=True),
+    "date": Column(13, 16),
+    "published": Column(10, 10),
+    "start": Column(10, 10),
+    "end": Column(10, 10),
+    "seen": Column(10, 10),
+    "end_date": Column(10, 10),
+    "year": Column(4, 4, right=True),
+    "period": Column(9, 20, many=True),
+    "value": Column(10, 12, right=True),
+    "unit": Column(7, 8),
+    "country": Column(7, 7),
+    "verification": Column(12, 12),
+    "type": Column(11, 12),
+    "kind": Column(10, 10),
+    "status": Column(9, 13),
+    "post": Column(10, 10),
+    "role": Column(10, 17),
+    "match": Column(8, 14),
+    "cited_by": Column(8, 8, right=True),
+    "events": Column(6, 6, right=True),
+    "agreements": Column(10, 10, right=True),
+    "score": Column(5, 5, right=True),
+    "sectors": Column(10, 24, many=True),
+    "parties": Column(10, 24, many=True),
+    "aliases": Column(12, 30, many=True),
+    "records": Column(14, 32, many=True),
+    "sources": Column(14, 32, many=True),
+    "title": Column(28, 90, prose=True),
+    "claim": Column(20, 70, prose=True),
+    "finding": Column(20, 70, prose=True),
+    "summary": Column(20, 90, prose=True),
+    "notes": Column(20, 90, prose=True),
+    "description": Column(20, 70, prose=True),
+    "label": Column(14, 40, prose=True),
+    "person": Column(12, 30, prose=True),
+    "publisher": Column(14, 28, prose=True),
+}
+_OTHER = Column(8, 30, prose=True)  # a field picked with --fields that no listing shows by default
+GAP = 2  # spaces between columns
+CARDS_BELOW = 70  # narrower than this, one block per record reads better than columns
+_COMFORTABLE = 48  # prose grows to this before the id may grow to its full width
+_DATE_LABELS = {"start": "start", "end": "end", "seen": "seen", "end_date": "until", "published": "published"}
 
-    def need(column: str) -> int:
-        shown = [len(display(column, dict(row, _shown=columns))) for row in rows]
-        widest = max([len(_HEADERS.get(column, column)), *shown])
-        return min(widest, _CAP.get(column, widest)) + 3
 
-    fixed = {c: need(c) for c in columns if c not in _PROSE_COLUMNS}
-    droppable = [c for c in _DROP_ORDER if c in columns]
-
-    def room(prose_each: int) -> int:
-        prose = sum(1 for c in columns if c in _PROSE_COLUMNS)
-        return width - sum(fixed[c] for c in columns if c in fixed) - prose_each * prose
-
-    while droppable and room(_PROSE_ROOM) < 0:
-        columns.remove(droppable.pop(0))
-    return columns, room(_PROSE_ROOM // 2) < 0
+def column_spec(name: str) -> Column:
+    return COLUMNS.get(name, _OTHER)
 
 
-def _render_stacked(columns: list[str], rows: list[dict[str, Any]], style: Style) -> str:
-    """One block per record, for terminals too narrow for columns: short fields, then prose, then the id."""
+def choose_columns(priority: Sequence[str], width: int) -> list[str]:
+    """The columns shown at `width`: each in order of importance, while its narrowest fits."""
+    chosen: list[str] = []
+    used = -GAP
+    for name in priority:
+        need = column_spec(name).least + GAP
+        if used + need <= width:
+            chosen.append(name)
+            used += need
+    return chosen
+
+
+def column_widths(columns: Sequence[str], natural: dict[str, int], width: int) -> dict[str, int]:
+    """Widths that fill at most `width`: every column starts at its narrowest, then short
+    columns grow to their content, prose to a comfortable width, lists and ids to theirs,
+    and prose to its own."""
+    specs = {c: column_spec(c) for c in columns}
+    # A short column narrower than its room gives the rest to the prose: which columns are
+    # shown never depends on the content, but how wide they are may.
+    widths = {c: min(specs[c].least, max(natural.get(c, 0), 1)) for c in columns}
+    spare = width - sum(widths.values()) - GAP * (len(columns) - 1)
+
+    def grow(names: list[str], target: Callable[[str], int]) -> None:
+        nonlocal spare
+        while spare > 0:
+            wanting = [c for c in names if widths[c] < target(c)]
+            if not wanting:
+                return
+            share = max(1, spare // len(wanting))
+            for c in wanting:
+                step = min(share, target(c) - widths[c], spare)
+                widths[c] += step
+                spare -= step
+
+    def goal(c: str) -> int:
+        return min(natural.get(c, 0), specs[c].most)
+
+    grow([c for c in columns if not (specs[c].prose or specs[c].cut or specs[c].many)], goal)
+    prose = [c for c in columns if specs[c].prose]
+    grow(prose, lambda c: min(goal(c), _COMFORTABLE))
+    grow([c for c in columns if specs[c].many], goal)
+    grow([c for c in columns if specs[c].cut], goal)
+    grow(prose, goal)
+    grow(list(columns), lambda c: natural.get(c, 0))  # a wide terminal: all of it
+    return widths
+
+
+_BREAK_AFTER = re.compile(r"[^\s\-–/]+[\-–/]*|[\-–/]+")
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Lines of at most `width` cells, broken at spaces or after hyphens and dashes;
+    a word wider than the column is the one thing cut inside."""
+    from rich.cells import cell_len
+
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in paragraph.split():
+            pieces = _BREAK_AFTER.findall(word)
+            for i, piece in enumerate(pieces):
+                joint = " " if i == 0 and line else ""
+                if cell_len(line + joint + piece) <= width:
+                    line += joint + piece
+                    continue
+                if line:
+                    lines.append(line)
+                    line = ""
+                while cell_len(piece) > width:  # no space or hyphen to break at
+                    cut = width
+                    while cut > 1 and cell_len(piece[:cut]) > width:
+                        cut -= 1
+                    lines.append(piece[:cut])
+                    piece = piece[cut:]
+                line = piece
+        lines.append(line)
+    return lines or [""]
+
+
+def shorten(text: str, width: int) -> str:
+    """`text` in one line of at most `width` cells, ending in … when cut."""
+    from rich.cells import cell_len
+
+    text = " ".join(text.split())
+    if cell_len(text) <= width:
+        return text
+    while text and cell_len(text) > width - 1:
+        text = text[:-1]
+    return text + "…"
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    from rich.cells import cell_len
+
+    room = max(0, width - cell_len(text))
+    return " " * room + text if right else text + " " * room
+
+
+def _cell_style(column: str, value: str) -> str:
+    return VERIFICATION_STYLE.get(value, "") if column == "verification" else ""
+
+
+def _render_cards(listing: Listing, rows: list[dict[str, Any]], style: Style) -> str:
+    """One block per record, for terminals too narrow for columns: short fields (dates
+    labelled), then prose, then the id."""
     console = _console(style)
-    short = [c for c in columns if c not in _PROSE_COLUMNS and c != "id"]
+    columns = list(listing.table_columns)
+    short = [c for c in columns if not column_spec(c).prose and c != "id"]
     for row in rows:
         shown = dict(row, _shown=columns)
-        head = _text("")
-        for i, column in enumerate(short):
-            if i:
-                head.append("  ")
+        parts = []
+        for column in short:
             value = display(column, shown)
-            head.append(visible(value), style=VERIFICATION_STYLE.get(value, "") if column == "verification" else "bold")
-        if short:
-            console.print(head)
+            if not value:
+                continue
+            label = _DATE_LABELS.get(column)
+            parts.append((f"{label} {value}" if label else value, _cell_style(column, value) or "bold"))
+        head_lines: list[list[tuple[str, str]]] = [[]]
+        used = 0
+        for text, part_style in parts:  # short fields flow over lines, never cut
+            if head_lines[-1] and used + 2 + len(text) > style.width:
+                head_lines.append([])
+                used = 0
+            head_lines[-1].append((text, part_style))
+            used += len(text) + (2 if used else 0)
+        for line_parts in head_lines:
+            if len(line_parts) == 1 and len(line_parts[0][0]) > style.width:  # one field wider than the screen
+                for piece in wrap(visible(line_parts[0][0]), style.width):
+                    console.print(_text(piece, line_parts[0][1]), soft_wrap=True)
+            elif line_parts:
+                line = _text("")
+                for i, (text, part_style) in enumerate(line_parts):
+                    if i:
+                        line.append("  ")
+                    line.append(visible(text), style=part_style)
+                console.print(line, soft_wrap=True)
         for column in columns:
-            if column in _PROSE_COLUMNS:
-                console.print(_text(display(column, shown)))
+            if column_spec(column).prose:
+                for piece in wrap(visible(display(column, shown)), style.width):
+                    console.print(_text(piece), soft_wrap=True)
         if "id" in columns:
-            console.print(_text(str(row.get("id", "")), "dim"))
+            for piece in wrap(visible(str(row.get("id", ""))), style.width):  # whole where it fits
+                console.print(_text(piece, "dim"), soft_wrap=True)
         console.print()
     return str(console.file.getvalue())
 
 
 def render_table(listing: Listing, style: Style) -> str:
-    from rich import box
-    from rich.table import Table
+    """Columns in order of importance that fit the terminal, prose wrapped at spaces and hyphens."""
+    from rich.cells import cell_len
 
-    if not listing.rows:
+    rows = listing.shown_rows()
+    if not rows:
         return ""
-    columns = list(listing.table_columns)
     if listing.fit:
-        columns, too_narrow = _layout(columns, listing.rows, style.width)
-        if too_narrow:
-            # Blocks have room for every field the table would have shown.
-            return _render_stacked(list(listing.table_columns), listing.rows, style)
-    table = Table(
-        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, title=listing.title or None, title_justify="left"
-    )
-    for column in columns:
-        header = _HEADERS.get(column, column)
-        numeric = column in ("value", "year", "cited_by", "events", "agreements", "score")
-        # Prose columns share what is left once the short ones have their natural width.
-        prose = column in _PROSE_COLUMNS
-        table.add_column(
-            header,
-            justify="right" if numeric else "left",
-            overflow="fold",
-            no_wrap=column in ("id", "date", "verification", "value", "year", "country", "collection"),
-            ratio=(4 if column in ("title", "claim", "label") else 3) if prose else None,
-            min_width=12 if prose else None,
-            max_width=_CAP.get(column),
-        )
-    for row in listing.rows:
-        shown = dict(row, _shown=columns)
-        cells = []
-        for column in columns:
-            cell_style = VERIFICATION_STYLE.get(row.get(column, ""), "") if column == "verification" else ""
-            cells.append(_text(display(column, shown), cell_style))
-        table.add_row(*cells)
+        if style.width < CARDS_BELOW:
+            return _render_cards(listing, rows, style)
+        order = listing.priority or listing.table_columns
+        kept = set(choose_columns(order, style.width))
+        columns = [c for c in listing.table_columns if c in kept]
+    else:
+        columns = list(listing.table_columns)
+    cells = [{c: visible(display(c, dict(row, _shown=columns))) for c in columns} for row in rows]
+    natural = {c: max([cell_len(c), *(max(map(cell_len, cell[c].split("\n"))) for cell in cells)]) for c in columns}
+    if listing.fit:
+        widths = column_widths(columns, natural, style.width)
+    else:  # --fields: the columns asked for, each as wide as it needs, prose sharing what is left
+        widths = column_widths(columns, natural, max(style.width, sum(column_spec(c).least + GAP for c in columns)))
     console = _console(style)
-    console.print(table)
+    header = _text("")
+    for i, column in enumerate(columns):
+        spec = column_spec(column)
+        header.append(
+            _pad(shorten(column, widths[column]), widths[column], spec.right)
+            + ("" if i == len(columns) - 1 else " " * GAP),
+            style="bold",
+        )
+    header.rstrip()
+    console.print(header, soft_wrap=True)
+    rule = "─" if console.encoding.lower().startswith("utf") else "-"
+    console.print(_text(rule * (sum(widths.values()) + GAP * (len(columns) - 1))), soft_wrap=True)
+    for cell in cells:
+        wrapped = {
+            c: [shorten(cell[c], widths[c])] if column_spec(c).cut else wrap(cell[c], widths[c]) for c in columns
+        }
+        for n in range(max(len(lines) for lines in wrapped.values())):
+            line = _text("")
+            for i, column in enumerate(columns):
+                spec = column_spec(column)
+                piece = wrapped[column][n] if n < len(wrapped[column]) else ""
+                if i:
+                    line.append(" " * GAP)
+                line.append(_pad(piece, widths[column], spec.right), style=_cell_style(column, cell[column]))
+            line.rstrip()
+            console.print(line, soft_wrap=True)
     return str(console.file.getvalue())
 
 

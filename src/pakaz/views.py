@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pakaz.model import Agreement, Envoy, Erratum, Event, Indicator, Sector, Source
+from pakaz.model import Agreement, Envoy, Erratum, Event, Indicator, Record, Sector, Source
 from pakaz.query import Hit, SectorUsage, headline
 from pakaz.render import Listing, to_row
 
@@ -14,6 +14,10 @@ INDICATOR_COLUMNS = ("id", "name", "country", "year", "period", "value", "unit",
 ENVOY_COLUMNS = ("id", "person", "post", "role", "start", "end", "seen", "verification", "sources")
 
 
+# Each table lists its columns in reading order, and then in order of importance: on a narrow
+# terminal the least important go first, whatever the content. Ids are for scripts: last.
+
+
 def events(records: Sequence[Event]) -> Listing:
     return Listing(
         "events",
@@ -21,6 +25,7 @@ def events(records: Sequence[Event]) -> Listing:
         EVENT_COLUMNS,
         ("date", "title", "type", "sectors", "verification", "id"),
         fields=Event._fields,
+        priority=("date", "title", "type", "verification", "sectors", "id"),
     )
 
 
@@ -31,6 +36,7 @@ def agreements(records: Sequence[Agreement]) -> Listing:
         AGREEMENT_COLUMNS,
         ("date", "type", "title", "sectors", "verification", "id"),
         fields=Agreement._fields,
+        priority=("date", "title", "type", "verification", "sectors", "id"),
     )
 
 
@@ -41,6 +47,8 @@ def indicators(records: Sequence[Indicator]) -> Listing:
         INDICATOR_COLUMNS,
         ("label", "country", "year", "period", "value", "verification", "id"),
         fields=Indicator._fields,
+        # what, where, when, how much, how sure
+        priority=("label", "country", "year", "value", "verification", "period", "id"),
     )
 
 
@@ -51,11 +59,38 @@ def envoys(records: Sequence[Envoy]) -> Listing:
         ENVOY_COLUMNS,
         ("post", "person", "role", "start", "end", "seen", "verification", "id"),
         fields=Envoy._fields,
+        priority=("post", "person", "start", "end", "verification", "role", "seen", "id"),
     )
 
 
-def hits(found: Sequence[Hit]) -> Listing:
+KIND = {
+    "events": "event", "agreements": "agreement", "indicators": "indicator", "envoys": "envoy",
+    "errata": "erratum", "sectors": "sector", "sources": "source",
+}  # fmt: skip
+
+
+def matched_fields(record: Record, terms: Sequence[str]) -> str:
+    """The fields of `record` in which the search words occur, the headline's first: why it is a hit."""
+    from pakaz.textfold import fold
+
+    found = []
+    for name, value in zip(record._fields, record):
+        if name in ("id", "sources", "records", "event", "verification"):
+            continue
+        text = value if isinstance(value, str) else " ".join(value) if isinstance(value, tuple) else None
+        if text and any(term in fold(text) for term in terms):
+            found.append(name)
+    if any(term in record.id for term in terms) and not found:
+        found.append("id")
+    return ", ".join(found)
+
+
+def hits(found: Sequence[Hit], text: str = "") -> Listing:
+    from pakaz.textfold import words
+
+    terms = words(text)
     rows = []
+    extra = []
     for hit in found:
         record = hit.record
         title = headline(record)
@@ -69,8 +104,18 @@ def hits(found: Sequence[Hit]) -> Listing:
                 "score": hit.score,
             }
         )
+        # At a terminal a hit says what kind of record it is and where the words were found.
+        extra.append({"kind": KIND.get(hit.collection, hit.collection), "match": matched_fields(record, terms)})
     columns = ("collection", "id", "date", "title", "verification", "score")
-    return Listing("results", rows, columns, ("collection", "date", "title", "verification", "id"), fields=columns)
+    return Listing(
+        "results",
+        rows,
+        columns,
+        ("kind", "date", "title", "match", "verification", "id"),
+        fields=columns,
+        priority=("title", "kind", "date", "match", "verification", "id"),
+        extra=tuple(extra),
+    )
 
 
 def sources(usage: Sequence[tuple[Source, int]]) -> Listing:
@@ -79,15 +124,24 @@ def sources(usage: Sequence[tuple[Source, int]]) -> Listing:
         "sources",
         rows,
         ("id", "kind", "publisher", "title", "published", "url", "cited_by"),
-        ("id", "publisher", "title", "published", "cited_by"),
+        ("publisher", "title", "published", "cited_by", "id", "url"),
         fields=(*Source._fields, "cited_by"),
+        priority=("publisher", "title", "published", "cited_by", "id", "url"),
     )
 
 
 def sectors(usage: Sequence[SectorUsage]) -> Listing:
     rows = [to_row(u.sector, events=u.events, agreements=u.agreements) for u in usage]
     columns = ("id", "label", "aliases", "events", "agreements")
-    return Listing("sectors", rows, columns, columns, fields=(*Sector._fields, "events", "agreements"))
+    return Listing(
+        "sectors",
+        rows,
+        columns,
+        ("id", "label", "events", "agreements", "aliases"),
+        fields=(*Sector._fields, "events", "agreements"),
+        # the id is what --sector takes
+        priority=("id", "label", "events", "agreements", "aliases"),
+    )
 
 
 def errata(records: Sequence[Erratum]) -> Listing:
@@ -95,6 +149,7 @@ def errata(records: Sequence[Erratum]) -> Listing:
         "errata",
         [to_row(r) for r in records],
         ("id", "status", "claim", "finding", "records", "sources"),
-        ("status", "claim", "finding", "records"),
+        ("status", "claim", "finding", "records", "id"),
         fields=Erratum._fields,
+        priority=("claim", "finding", "status", "records", "id"),
     )
