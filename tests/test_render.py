@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 from typing import Any
@@ -411,9 +412,21 @@ def test_show_table(mini: KB) -> None:
         "",
         "Sources:",
         "  1. Unknown. “The article”. [article]",
-        "  2. Ministry of Examples. “An official record”. 2024-07-12. https://example.org/record.",
-        "     [gov-record]",
+        "  2. Ministry of Examples. “An official record”. 2024-07-12. [gov-record]",
+        "     https://example.org/record",
     ]
+
+
+def test_show_never_breaks_a_url(mini: KB) -> None:
+    # A URL broken over lines can no longer be clicked or copied: it has a line of its own, whole,
+    # even when wider than the terminal (which then wraps it softly, as one line).
+    long_url = "https://example.org/" + "a-very-long-path-segment/" * 6
+    source = mini.sources[1]._replace(url=long_url)
+    kb = dataclasses.replace(mini, sources=(mini.sources[0], source, *mini.sources[2:]))
+    for record_id in ("july-event", source.id):
+        lines = table_lines(render_detail(kb, query.find(kb, record_id), Format.table, Style(width=60)))
+        assert any(line.strip().endswith(long_url) for line in lines), record_id
+        assert not any(line.strip().startswith("a-very") for line in lines)
 
 
 def test_show_table_wraps_long_citations_under_their_text(mini: KB) -> None:
@@ -540,14 +553,31 @@ def test_chart(mini: KB) -> None:
     out = render_chart(query.indicators(mini), Style(width=60))
     assert table_lines(out) == [
         "GDP (current US$) (gdp)",
-        "AZE 2022 ████████▉ $78.81 bn",
-        "AZE 2023 ████████▏ $72.36 bn",
-        "PAK 2023 ██████████████████████████████████████ $338.37 bn",
+        "AZE 2022 ██████▌                       $78.81 bn",
+        "AZE 2023 ██████                        $72.36 bn",
+        "PAK 2023 ▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒▒ $338.37 bn  corrected",
+        "▒ disputed or corrected   ░ part of a year",
         "",
-        "ICT share of GDP (ict-share-of-gdp)",
-        "PAK 2019 ███████████████████████████████████████████ 1.2 %",
+        "ICT share of GDP (ict-share-of-gdp) (bars to 100 %)",
+        "PAK 2019 ▌                                            1.2 %",
         "",
     ]
+    assert max(len(line) for line in out.splitlines()) <= 60
+
+
+def test_chart_draws_percentages_against_100_and_marks_part_years(mini: KB) -> None:
+    gdp = next(i for i in query.indicators(mini) if i.id == "gdp-aze-2023")
+    share = gdp._replace(id="share", name="share", unit="percent", value=50.0, verification="confirmed")
+    part = gdp._replace(id="part", name="share", unit="percent", value=25.0, year=2024, period="January-June 2024")
+    disputed = gdp._replace(id="doubt", name="share", unit="percent", value=10.0, year=2025, verification="disputed")
+    lines = table_lines(render_chart([share, part, disputed], Style(width=70)))
+    bars = [line.split()[2] for line in lines[1:4]]
+    assert lines[0].endswith("(bars to 100 %)")
+    # 70 columns less the label, the value and the note leave bars 36 cells long: 50 % is half of them
+    assert bars[0] == "█" * 18
+    assert set(bars[1]) == {"░"} and lines[2].endswith("January-June 2024")
+    assert set(bars[2]) == {"▒"} and lines[3].endswith("disputed")
+    assert lines[4] == "▒ disputed or corrected   ░ part of a year"
 
 
 def test_chart_of_nothing_is_empty() -> None:
@@ -572,8 +602,18 @@ def test_overview_data(mini: KB) -> None:
 
 def test_overview_table(mini: KB) -> None:
     lines = table_lines(render_overview(build(mini), Format.table, Style(width=100)))
-    assert lines[:2] == ["Pakistan–Azerbaijan relations", "Fixture KB for tests, version 0.9.0 (2026-01-02)"]
-    assert "  2024-07-11 – 2024-07-12  Energy visit" in lines
+    assert lines[:2] == ["Pakistan–Azerbaijan relations", "  Fixture KB for tests, version 0.9.0 (2026-01-02)"]
+    # One way of writing dates everywhere, padded so that the titles line up
+    assert "  2024-07-11–12  Energy visit" in lines
+    assert "  1995           A visit in 1995 to Türkiye" in lines
+    assert "  1995-03-01     An embassy opens" in lines
     assert "  GDP (current US$), PAK 2023: $338.37 bn" in lines
-    assert "   14  facts in all; 1 errata of the source article (pakaz errata)" in lines
+    assert "  14 facts in all; 1 errata of the source article" in lines
+    assert "Latest events  (pakaz timeline -r)" in lines
     assert "\x1b" not in "".join(lines)
+
+
+def test_overview_markdown_writes_dates_as_the_tables_do(mini: KB) -> None:
+    out = render_overview(build(mini), Format.markdown, PLAIN)
+    assert "- 2024-07-11–12  Energy visit\n" in out
+    assert " – " not in out

@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from pakaz.dates import first_day
+from pakaz.dates import date_span, first_day
 from pakaz.kb import KB
 from pakaz.model import VERIFICATION, Envoy, Event, Indicator
 from pakaz.query import envoys, timeline, verification_counts
@@ -85,7 +85,7 @@ def build(kb: KB) -> dict[str, Any]:
 
 
 def _when(e: dict[str, Any]) -> str:
-    return f"{e['date']} – {e['end_date']}" if e.get("end_date") else str(e["date"] or "undated")
+    return date_span(str(e["date"]), e.get("end_date")) if e["date"] else "undated"
 
 
 def render_overview(data: dict[str, Any], fmt: Format, style: Style) -> str:
@@ -93,15 +93,9 @@ def render_overview(data: dict[str, Any], fmt: Format, style: Style) -> str:
         return json_safe(json.dumps(data, ensure_ascii=False, indent=None if fmt is Format.jsonl else 2)) + "\n"
     if fmt is Format.yaml:
         return yaml_text(data)
-    lines = _sections(data)
     if fmt is Format.table:
-        console = _console(style)
-        for heading, body in lines:
-            console.print(_text(heading, "bold underline"))
-            for line in body:
-                console.print(_text(line))
-            console.print()
-        return str(console.file.getvalue())
+        return _screen(data, style)
+    lines = _sections(data)
     out = []
     for heading, body in lines:  # markdown and the other text formats
         out.append(f"## {heading}\n")
@@ -144,3 +138,88 @@ def _sections(data: dict[str, Any]) -> list[tuple[str, list[str]]]:
         ),
     ]
     return [(h, body or ["  (none recorded)"]) for h, body in sections]
+
+
+def _screen(data: dict[str, Any], style: Style) -> str:
+    """The overview for a terminal: one screen of 100×45, one line per item, each section
+    naming the command that shows the rest."""
+    from pakaz.render import shorten, wrap
+
+    console = _console(style)
+    width = style.width
+    dated = [*data["milestones"], *data["embassies"], *data["latest_events"]]
+    date_width = max([len(_when(e)) for e in dated] or [10])
+
+    def heading(title: str, more: str = "") -> None:
+        if len(title) + len(more) + 4 > width:  # a narrow terminal: wrapped, plain
+            for piece in wrap(title + (f" ({more})" if more else ""), max(10, width)):
+                console.print(_text(piece, "bold underline"), soft_wrap=True)
+            return
+        line = _text(title, "bold underline")
+        if more:
+            line.append(f"  ({more})", style="dim")
+        console.print(line, soft_wrap=True)
+
+    def item(text: str, lead: str = "") -> None:
+        # An event's title is cut to one line (`pakaz show` has it whole); other lines wrap.
+        if lead and width - 2 - len(lead) < 20:
+            text, lead = f"{lead.strip()} {text}", ""
+        if lead:
+            console.print(_text("  " + lead + shorten(visible(text), max(10, width - 2 - len(lead)))), soft_wrap=True)
+            return
+        for n, piece in enumerate(wrap(visible(text), max(8, width - 4))):
+            console.print(_text(("  " if n == 0 else "    ") + piece), soft_wrap=True)
+
+    def flow(parts: list[str]) -> None:
+        # Items separated by " · ", a line break only between items.
+        line = ""
+        for part in (visible(p) for p in parts):
+            if line and len(line) + 3 + len(part) > width - 2:
+                console.print(_text("  " + line), soft_wrap=True)
+                line = ""
+            line = f"{line} · {part}" if line else part
+        if line:
+            for piece in wrap(line, max(8, width - 2)):
+                console.print(_text("  " + piece), soft_wrap=True)
+
+    def events(found: list[dict[str, Any]]) -> None:
+        for e in found or []:
+            item(e["title"], lead=f"{_when(e):<{date_width}}  ")
+        if not found:
+            item("(none recorded)")
+
+    kb = data["kb"]
+    heading("Pakistan–Azerbaijan relations")
+    item(f"{kb['title']}, version {kb['version']} ({kb['date']})")
+    console.print()
+    heading("Recognition and diplomatic relations")
+    events(data["milestones"])
+    console.print()
+    heading("Embassies")
+    events(data["embassies"])
+    console.print()
+    heading("Envoys now", "pakaz envoys")
+    for e in data["envoys"] or []:
+        item(_envoy_line(e).strip())
+    if not data["envoys"]:
+        item("(none recorded)")
+    console.print()
+    heading(f"Agreements by sector ({data['agreements_total']}; one may cover several)", "pakaz sectors")
+    flow([f"{s['agreements']} {s['label']}" for s in data["agreements_by_sector"]] or ["(none recorded)"])
+    console.print()
+    heading("Latest events", "pakaz timeline -r")
+    events(data["latest_events"])
+    console.print()
+    heading("Headline indicators", "pakaz indicators")
+    for i in data["indicators"]:
+        item(f"{i['label']}, {i['country']} {i['period'] or i['year']}: {human_number(i['value'], i['unit'])}")
+    if not data["indicators"]:
+        item("(none recorded)")
+    console.print()
+    facts = data["verification"]
+    heading("How sure the facts are", "pakaz errata")
+    flow(
+        [f"{n} {status}" for status, n in facts.items()]
+        + [f"{sum(facts.values())} facts in all; {data['errata']} errata of the source article"]
+    )
+    return str(console.file.getvalue())

@@ -404,7 +404,9 @@ def column_widths(columns: Sequence[str], natural: dict[str, int], width: int) -
     return widths
 
 
-_BREAK_AFTER = re.compile(r"[^\s\-–/]+[\-–/]*|[\-–/]+")
+# A word may break after a hyphen, dash or slash between letters (`Azerbaijan-` / `Türkiye`),
+# never inside a number or date (`2024-07-13`).
+_BREAK_AFTER = re.compile(r"(?<=[^\W\d_][\-–/])(?=[^\W\d_])")
 
 
 def wrap(text: str, width: int) -> list[str]:
@@ -416,7 +418,7 @@ def wrap(text: str, width: int) -> list[str]:
     for paragraph in text.split("\n"):
         line = ""
         for word in paragraph.split():
-            pieces = _BREAK_AFTER.findall(word)
+            pieces = _BREAK_AFTER.split(word)
             for i, piece in enumerate(pieces):
                 joint = " " if i == 0 and line else ""
                 if cell_len(line + joint + piece) <= width:
