@@ -96,9 +96,10 @@ class PakazGroup(TyperGroup):
         try:
             code = super().main(args, prog_name, complete_var, False, windows_expand_args, **kwargs)
         except NoArgsIsHelpError as e:  # plain `pakaz`: the help, as `pakaz --help` prints it
-            # At a terminal rich prints the help itself while building it; in a pipe it is returned.
-            help_text = e.ctx.get_help() if e.ctx is not None else ""
-            if help_text and self.rich_markup_mode is None:
+            # The error was built from the help: at a terminal rich printed it then (and the
+            # message is empty), in a pipe the message is the help text. Never build it twice.
+            help_text = e.format_message()
+            if help_text:
                 sys.stdout.write(help_text + "\n")
             code = ExitCode.OK
         except UsageError as e:

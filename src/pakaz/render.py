@@ -369,7 +369,9 @@ def choose_columns(priority: Sequence[str], width: int) -> list[str]:
     return chosen
 
 
-def column_widths(columns: Sequence[str], natural: dict[str, int], width: int) -> dict[str, int]:
+def column_widths(
+    columns: Sequence[str], natural: dict[str, int], width: int, longest_word: dict[str, int] | None = None
+) -> dict[str, int]:
     """Widths that fill at most `width`: every column starts at its narrowest, then short
     columns grow to their content, prose to a comfortable width, lists and ids to theirs,
     and prose to its own."""
@@ -394,8 +396,10 @@ def column_widths(columns: Sequence[str], natural: dict[str, int], width: int) -
     def goal(c: str) -> int:
         return min(natural.get(c, 0), specs[c].most)
 
-    grow([c for c in columns if not (specs[c].prose or specs[c].cut or specs[c].many)], goal)
     prose = [c for c in columns if specs[c].prose]
+    words = longest_word or {}
+    grow(prose, lambda c: min(words.get(c, 0), specs[c].most))  # room for each word whole, where there is any
+    grow([c for c in columns if not (specs[c].prose or specs[c].cut or specs[c].many)], goal)
     grow(prose, lambda c: min(goal(c), _COMFORTABLE))
     grow([c for c in columns if specs[c].many], goal)
     grow([c for c in columns if specs[c].cut], goal)
@@ -523,10 +527,19 @@ def render_table(listing: Listing, style: Style) -> str:
         columns = list(listing.table_columns)
     cells = [{c: visible(display(c, dict(row, _shown=columns))) for c in columns} for row in rows]
     natural = {c: max([cell_len(c), *(max(map(cell_len, cell[c].split("\n"))) for cell in cells)]) for c in columns}
+    words = {
+        c: max(
+            (cell_len(piece) for cell in cells for piece in _BREAK_AFTER.split(cell[c]) for piece in piece.split()),
+            default=0,
+        )
+        for c in columns
+        if column_spec(c).prose
+    }
     if listing.fit:
-        widths = column_widths(columns, natural, style.width)
+        widths = column_widths(columns, natural, style.width, words)
     else:  # --fields: the columns asked for, each as wide as it needs, prose sharing what is left
-        widths = column_widths(columns, natural, max(style.width, sum(column_spec(c).least + GAP for c in columns)))
+        room = max(style.width, sum(column_spec(c).least + GAP for c in columns))
+        widths = column_widths(columns, natural, room, words)
     console = _console(style)
     header = _text("")
     for i, column in enumerate(columns):
