@@ -127,7 +127,7 @@ def test_auto_is_a_table_on_a_terminal(terminal: Callable[..., Terminal]) -> Non
     result = terminal("--data", str(MINI), "agreements", NO_COLOR="1")
     assert result.returncode == 0
     lines = [line.rstrip() for line in result.stdout.splitlines()]
-    assert lines[0].split() == ["date", "type", "title", "sectors", "verification", "id"]
+    assert lines[0].split() == ["date", "type", "title", "sectors", "verification"]
     assert set(lines[1]) == {"─"}
     assert "\t" not in result.stdout
     assert result.stderr == ""

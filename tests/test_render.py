@@ -266,8 +266,11 @@ def test_select_checks_fields_even_when_nothing_matched() -> None:
 # --- tables ---------------------------------------------------------------------------------------------
 
 
+WIDE = Style(width=120, color=False)
+
+
 def test_table_exact(agreements: Listing) -> None:
-    assert table_lines(render_table(agreements, PLAIN)) == [
+    assert table_lines(render_table(agreements, WIDE)) == [
         "date        type       title                    sectors  verification  id",
         "──────────────────────────────────────────────────────────────────────────────────",
         "2016        mou        Defence cooperation MoU  defence  article-only  defence-mou",
@@ -276,7 +279,7 @@ def test_table_exact(agreements: Listing) -> None:
 
 
 def test_table_of_events_shows_date_spans(mini: KB) -> None:
-    lines = table_lines(render_table(views.events(query.timeline(mini)), PLAIN))
+    lines = table_lines(render_table(views.events(query.timeline(mini)), WIDE))
     assert lines[0].split() == ["date", "title", "type", "sectors", "verification", "id"]
     assert (
         lines[5]

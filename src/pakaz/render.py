@@ -307,7 +307,7 @@ class Column(NamedTuple):
 
 
 COLUMNS: dict[str, Column] = {
-    "id": Column(16, 60, cut=True),
+    "id": Column(22, 60, cut=True),
     "url": Column(24, 60, cut=True),
     "date": Column(13, 16),
     "published": Column(10, 10),
@@ -323,9 +323,9 @@ COLUMNS: dict[str, Column] = {
     "verification": Column(12, 12),
     "type": Column(11, 12),
     "kind": Column(10, 10),
-    "status": Column(9, 13),
+    "status": Column(13, 13),
     "post": Column(10, 10),
-    "role": Column(10, 17),
+    "role": Column(10, 17, many=True),
     "match": Column(8, 14),
     "cited_by": Column(8, 8, right=True),
     "events": Column(6, 6, right=True),
@@ -350,6 +350,7 @@ _OTHER = Column(8, 30, prose=True)  # a field picked with --fields that no listi
 GAP = 2  # spaces between columns
 CARDS_BELOW = 70  # narrower than this, one block per record reads better than columns
 _COMFORTABLE = 48  # prose grows to this before the id may grow to its full width
+_LONG_WORD = 18
 _DATE_LABELS = {"start": "start", "end": "end", "seen": "seen", "end_date": "until", "published": "published"}
 
 
@@ -398,9 +399,12 @@ def column_widths(
 
     prose = [c for c in columns if specs[c].prose]
     words = longest_word or {}
-    grow(prose, lambda c: min(words.get(c, 0), specs[c].most))  # room for each word whole, where there is any
     grow([c for c in columns if not (specs[c].prose or specs[c].cut or specs[c].many)], goal)
-    grow(prose, lambda c: min(goal(c), _COMFORTABLE))
+    wrapped = [c for c in columns if specs[c].prose or specs[c].many]
+    # Then room for each word whole, where there is any (a word longer than _LONG_WORD may still fold).
+    grow(wrapped, lambda c: min(words.get(c, 0), specs[c].most, _LONG_WORD))
+    # A comfortable width in proportion to what the column can hold: a title before its publisher.
+    grow(prose, lambda c: min(goal(c), _COMFORTABLE, specs[c].most * 3 // 5))
     grow([c for c in columns if specs[c].many], goal)
     grow([c for c in columns if specs[c].cut], goal)
     grow(prose, goal)
@@ -533,7 +537,7 @@ def render_table(listing: Listing, style: Style) -> str:
             default=0,
         )
         for c in columns
-        if column_spec(c).prose
+        if column_spec(c).prose or column_spec(c).many
     }
     if listing.fit:
         widths = column_widths(columns, natural, style.width, words)
