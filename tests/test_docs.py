@@ -175,3 +175,31 @@ def test_a_picture_from_another_rich_passes_when_the_output_is_the_same() -> Non
     other_rich = fresh.replace(f"rich {version};", "rich 0.0.1;", 1).replace("rich-terminal", "rich-term")
     assert screenshots.up_to_date(other_rich, fresh)
     assert not screenshots.up_to_date(other_rich.replace(digest, "0" * 64), fresh)
+
+
+# --- README and reference ---------------------------------------------------------------------------
+
+
+def test_readme_is_for_the_first_hour_and_the_details_are_in_docs() -> None:
+    readme = README.read_text(encoding="utf-8")
+    reference = (DOCS / "reference.md").read_text(encoding="utf-8")
+    before_help = readme[: readme.index("## Command reference")]
+    assert len(before_help.encode("utf-8")) < 20_000
+    for heading in ("## Quick start", "## Installation", "## Commands", "## Output formats", "## Exit codes"):
+        assert heading in readme
+    for heading in (
+        "## The machine-readable contract",
+        "## Security",
+        "## Export to SQLite and Datasette",
+        "## Editing the KB in an editor",
+    ):
+        assert heading in reference
+    assert "## Security" not in readme and "docs/reference.md" in readme
+
+
+@pytest.mark.parametrize("document", ["README.md", "docs/reference.md"])
+def test_relative_links_lead_somewhere(document: str) -> None:
+    path = ROOT / document
+    text = path.read_text(encoding="utf-8")
+    for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text):
+        assert (path.parent / target).exists(), f"{document} links to {target}, which does not exist"
