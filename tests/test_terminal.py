@@ -330,3 +330,16 @@ def test_a_pipe_never_pages(_isolated_env: Path, recorder: tuple[str, Path]) -> 
     )
     assert not log.exists()
     assert done.stdout.startswith("id\tdate\t")
+
+
+def test_a_missing_pager_prints_straight(_isolated_env: Path) -> None:
+    out = plain(terminal(["timeline"], _isolated_env, 100, lines=24, env={"PAKAZ_PAGER": "no-such-pager-here -X"}))
+    assert out.startswith("date ") and out.count("\n") > 24
+
+
+def test_a_pager_that_quits_early_ends_the_run_quietly(_isolated_env: Path) -> None:
+    # The reader saw enough: no error, no traceback, exit 0 (terminal() checks the status).
+    out = plain(terminal(["timeline"], _isolated_env, 100, lines=24, env={"PAKAZ_PAGER": "head -n 2"}))
+    assert out.split("\n")[0].startswith("date ")
+    assert "Error" not in out and "Traceback" not in out
+    assert out.count("\n") <= 3

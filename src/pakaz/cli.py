@@ -399,6 +399,7 @@ def page(text: str) -> bool:
     command = pager_command()
     if command is None:
         return False
+    import contextlib
     import shlex
     import subprocess
 
@@ -418,11 +419,11 @@ def page(text: str) -> bool:
     except OSError:
         return False
     assert pager.stdin is not None
-    try:
+    # OSError: the reader quit the pager before the end (enough); Ctrl-C belongs to the pager while it runs.
+    with contextlib.suppress(OSError, KeyboardInterrupt):
         pager.stdin.write(text.encode(sys.stdout.encoding or "utf-8", "backslashreplace"))
+    with contextlib.suppress(OSError):
         pager.stdin.close()
-    except (BrokenPipeError, OSError):  # the reader quit the pager before the end: enough
-        pass
     while True:
         try:
             pager.wait()
