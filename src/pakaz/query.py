@@ -106,15 +106,23 @@ def resolve_sectors(kb: KB, values: Iterable[str]) -> set[str]:
     return resolved
 
 
-def resolve_types(values: Iterable[str]) -> set[str]:
+def _resolve_vocabulary(
+    option: str, values: Iterable[str], choices: Sequence[str], aliases: dict[str, str]
+) -> set[str]:
+    """Vocabulary values for an option, in any case and by alias; an unknown one is a usage error."""
     resolved = set()
     for value in values:
         key = value.strip().lower()
-        key = TYPE_ALIASES.get(key, key)
-        if key not in AGREEMENT_TYPES:
-            raise _unknown("--type", value, AGREEMENT_TYPES)
+        key = aliases.get(key, key)
+        if key not in choices:
+            raise _unknown(option, value, choices)
         resolved.add(key)
     return resolved
+
+
+def resolve_types(values: Iterable[str]) -> set[str]:
+    """Agreement types for `agreements --type`."""
+    return _resolve_vocabulary("--type", values, AGREEMENT_TYPES, TYPE_ALIASES)
 
 
 EVENT_TYPE_ALIASES = {"visits": "visit", "meetings": "meeting", "statements": "statement", "summits": "summit"}
@@ -122,14 +130,7 @@ EVENT_TYPE_ALIASES = {"visits": "visit", "meetings": "meeting", "statements": "s
 
 def resolve_event_types(values: Iterable[str]) -> set[str]:
     """Event types for `timeline --type`, in any case."""
-    resolved = set()
-    for value in values:
-        key = value.strip().lower()
-        key = EVENT_TYPE_ALIASES.get(key, key)
-        if key not in EVENT_TYPES:
-            raise _unknown("--type", value, EVENT_TYPES)
-        resolved.add(key)
-    return resolved
+    return _resolve_vocabulary("--type", values, EVENT_TYPES, EVENT_TYPE_ALIASES)
 
 
 def _in_years(dates: Sequence[str | None], ends: Sequence[str | None] | None, years: Iterable[int]) -> set[int] | None:
