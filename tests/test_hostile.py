@@ -29,7 +29,7 @@ from typer.testing import Result
 from conftest import MINI, pakaz_env
 from pakaz import kb as kb_module
 from pakaz import model, safeyaml
-from pakaz.cache import cache_path
+from pakaz.cache import cache_dir, cache_path
 from pakaz.errors import KBError, Problem, printable
 from pakaz.kb import parse_dir
 from pakaz.safeyaml import YAMLProblem
@@ -613,7 +613,7 @@ def test_a_device_or_fifo_is_refused_without_reading(tmp_path: Path, special: st
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
 def test_a_fifo_in_the_cache_directory_does_not_hang(_isolated_env: Path, tmp_path: Path) -> None:
     kb = make_kb(tmp_path / "kb")
-    cache = cache_path(kb)  # the same file the process will look for: same PAKAZ_CACHE_DIR
+    cache = cache_path(kb, cache_dir())  # the same file the process will look for: same PAKAZ_CACHE_DIR
     cache.parent.mkdir(parents=True, exist_ok=True)
     os.mkfifo(cache)
     result = pakaz(["--data", str(kb), "timeline"], _isolated_env, timeout=60)

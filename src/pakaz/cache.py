@@ -39,30 +39,30 @@ _PLAIN_TYPES = frozenset({str, int, float, bool, type(None), tuple})
 _HEADER = 12  # crc32 of the rest (4 bytes), then the length of the marshal header (8 bytes)
 
 
-def enabled() -> bool:
-    """Whether to use a cache: not turned off, a place for it, and that place trusted (said once if not)."""
+def usable_dir() -> Path | None:
+    """The cache directory to use: None if the cache is turned off, has nowhere to go, or is not
+    trusted (then said once)."""
     if os.environ.get("PAKAZ_NO_CACHE", "") not in ("", "0"):
-        return False
+        return None
     directory = cache_dir()
     if directory is None:
-        return False
-    why = distrust(directory)
+        return None
+    try:
+        why = _foreign(os.stat(directory))
+    except OSError:
+        why = None  # not there yet: it is created with this user's umask
     if why:
         _say_once(f"pakaz: not using the cache in {directory}: {why}; fix that, or set PAKAZ_CACHE_DIR")
-        return False
-    return True
+        return None
+    return directory
 
 
-def distrust(path: Path) -> str | None:
-    """Why a cache directory or file that exists cannot be trusted (as pip does), or None.
+def _foreign(info: os.stat_result) -> str | None:
+    """Why a cache directory or file cannot be trusted (as pip does), or None.
 
     Whoever can write to it could make pakaz print what they like, so it must be this user's
     and writable by no one else.
     """
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None  # not there yet: it is created with this user's umask
     if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
         return "it belongs to another user"
     if info.st_mode & 0o022:
@@ -98,11 +98,12 @@ def cache_dir() -> Path | None:
     return Path(home) / ".cache" / "pakaz"
 
 
-def cache_path(directory: Path) -> Path:
+def cache_path(directory: Path, base: Path) -> Path:
+    """The cache file of the KB in `directory`, in the cache directory `base`."""
     # A short name per KB directory; a clash costs a rebuild, never stale data,
     # because the fingerprint inside names each file by device and inode.
     real = os.fsencode(os.path.realpath(directory))
-    return (cache_dir() or Path(".")) / f"kb-{binascii.crc32(real):08x}-{len(real)}.marshal"
+    return base / f"kb-{binascii.crc32(real):08x}-{len(real)}.marshal"
 
 
 def search_path(path: Path) -> Path:
@@ -341,7 +342,7 @@ def _map(path: Path, limit: int | None = None) -> memoryview | None:
             return None
         if limit is not None and info.st_size > limit:
             return None
-        if hasattr(os, "geteuid") and (info.st_uid != os.geteuid() or info.st_mode & 0o022):
+        if _foreign(info):
             return None  # a file another user could have written: rebuilt, never believed
         return memoryview(mmap.mmap(fd, 0, access=mmap.ACCESS_READ))
     except (OSError, ValueError):
@@ -499,8 +500,11 @@ def write(
     path: Path, expected: tuple[Any, ...], meta: Any, collections: dict[str, Sequence[Any]], kb_dir: str = ""
 ) -> None:
     """Write the cache files of a parsed KB (quietly nothing if the cache directory is not writable)."""
+    from pakaz.files import sweep_stale
     from pakaz.render import Listing, render_jsonl, to_row
     from pakaz.textfold import FOLDED_SEPARATOR, fold, searchable_text
+
+    sweep_stale(path.parent, ".tmp-*.marshal")  # what runs killed while writing left behind
 
     folded = {}
     for name, records in collections.items():
@@ -558,29 +562,11 @@ def _seal_body(header: bytes, regions: list[bytes]) -> bytes:
     return binascii.crc32(rest).to_bytes(4, "little") + rest
 
 
-STALE_AFTER = 3600  # seconds: writing a cache takes seconds; an older temporary is a killed run's
-
-
-def _sweep_stale_temps(directory: Path) -> None:
-    import stat
-    import time
-
-    now = time.time()
-    for temp in directory.glob(".tmp-*.marshal"):
-        try:
-            info = temp.lstat()
-            if stat.S_ISREG(info.st_mode) and now - info.st_mtime > STALE_AFTER:
-                temp.unlink()
-        except OSError:
-            pass
-
-
 def _write_atomic(path: Path, blob: bytes) -> None:
     import tempfile
 
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _sweep_stale_temps(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".marshal")
         try:
             with os.fdopen(fd, "wb") as f:

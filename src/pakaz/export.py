@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 from pakaz import model
 from pakaz.errors import PakazError
+from pakaz.files import sweep_stale
 from pakaz.kb import KB
 from pakaz.model import Agreement, Event
 from pakaz.render import json_safe
@@ -248,7 +249,7 @@ TABLES: tuple[Table, ...] = (
             _field("indicators", "period", "TEXT"),
             _field("indicators", "value", "REAL NOT NULL"),
             _field("indicators", "unit", "TEXT NOT NULL " + _one_of("unit", model.UNITS)),
-            _field("indicators", "reporter", "TEXT " + _one_of("reporter", ("PAK", "AZE"))),
+            _field("indicators", "reporter", "TEXT " + _one_of("reporter", model.REPORTERS)),
             _field("indicators", "verification", "TEXT NOT NULL " + _VERIFICATION),
             _field("indicators", "notes", "TEXT"),
         ),
@@ -407,7 +408,7 @@ def export(
         if _same_file(meta_path, database):
             raise ExportError(f"the database and its metadata cannot both be {shown(database)}")
     for directory in {database.parent, *((meta_path.parent,) if meta_path else ())}:
-        _sweep_stale_temps(directory)
+        sweep_stale(directory, ".pakaz-*.tmp")  # what exports killed while writing left behind
     events = query.timeline(kb, since=since, until=until, sectors=sectors, verification=verification)
     agreements = query.agreements(kb, since=since, until=until, sectors=sectors, verification=verification)
     selection = selection_text(since, until, sectors, verification)
@@ -476,10 +477,9 @@ def _check_target(target: Path, ours: Callable[[Path], bool], what: str, force: 
     """Refuse, before anything is written, a target that must not be replaced."""
     name = shown(target)
     try:
-        real = os.path.realpath(target)
-        if any(real == d or real.startswith(d + "/") for d in _SYSTEM_DIRS) or any(
-            os.path.abspath(target).startswith(d + "/") for d in _SYSTEM_DIRS
-        ):
+        # Both where the name points and what it names: /dev/stdout is a link into /proc.
+        places = (os.path.realpath(target), os.path.abspath(target))
+        if any(p == d or p.startswith(d + "/") for p in places for d in _SYSTEM_DIRS):
             raise ExportError(f"{name} is a system path; write the export to an ordinary file")
         try:
             info = os.lstat(target)
@@ -505,22 +505,6 @@ def _check_target(target: Path, ours: Callable[[Path], bool], what: str, force: 
 
 def _same_file(a: Path, b: Path) -> bool:
     return os.path.abspath(a) == os.path.abspath(b)
-
-
-STALE_AFTER = 3600  # seconds: an export takes a second or two; an older temporary is a killed run's
-
-
-def _sweep_stale_temps(directory: Path) -> None:
-    """Remove the temporaries of exports that were killed before they could clean up."""
-    import time
-
-    with contextlib.suppress(OSError):
-        now = time.time()
-        for temp in directory.glob(".pakaz-*.tmp"):
-            with contextlib.suppress(OSError):
-                info = temp.lstat()
-                if stat.S_ISREG(info.st_mode) and now - info.st_mtime > STALE_AFTER:
-                    temp.unlink()
 
 
 def _temp_beside(target: Path) -> Path:

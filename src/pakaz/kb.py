@@ -70,7 +70,8 @@ def load(root: str | os.PathLike[str] | None = None, *, use_cache: bool = True) 
     """Load and validate the KB in `root` (the bundled KB when None); raise KBError if invalid."""
     directory = check_dir(Path(root) if root is not None else bundled_dir())
     expected = cache.fingerprint(directory, FILES)
-    path = cache.cache_path(directory) if use_cache and cache.enabled() else None
+    base = cache.usable_dir() if use_cache else None
+    path = cache.cache_path(directory, base) if base is not None else None
     kb = _read_cache(path, expected, directory) if path is not None else None
     if kb is None and path is not None:
         # Parallel first runs: one builds the cache while the others wait for it, rather than

@@ -29,6 +29,7 @@ ENVOY_POSTS = ("pak-to-aze", "aze-to-pak")
 ENVOY_ROLES = ("ambassador", "charge-d-affaires")
 UNITS = ("USD", "percent", "people", "count")
 COUNTRIES = ("PAK", "AZE", "PAK-AZE")
+REPORTERS = ("PAK", "AZE")  # whose statistics a bilateral figure is
 ERRATUM_STATUS = ("contradicted", "unsupported", "misattributed", "imprecise", "disputed")
 
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
@@ -354,7 +355,7 @@ SCHEMAS: dict[str, tuple[type, tuple[Field, ...]]] = {
     "indicators": (Indicator, (
         F("id", slug), F("name", slug), F("label", line), F("country", one_of(COUNTRIES)),
         F("year", year), F("period", line, False), F("value", number), F("unit", one_of(UNITS)),
-        F("reporter", one_of(("PAK", "AZE")), False), *_FACT_TAIL,
+        F("reporter", one_of(REPORTERS), False), *_FACT_TAIL,
     )),
     "envoys": (Envoy, (
         F("id", slug), F("person", line), F("post", one_of(ENVOY_POSTS)), F("role", one_of(ENVOY_ROLES)),

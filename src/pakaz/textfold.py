@@ -37,7 +37,7 @@ def words(text: str) -> list[str]:
 
 
 # References to other records are not text to search in.
-_NOT_SEARCHED = frozenset({"sources", "records", "event", "verification"})
+NOT_SEARCHED = frozenset({"sources", "records", "event", "verification"})
 _SEARCHED_FIELDS: dict[type, tuple[int, ...]] = {}
 
 
@@ -46,7 +46,7 @@ def searchable_text(record: Any) -> str:
     cls = type(record)
     positions = _SEARCHED_FIELDS.get(cls)
     if positions is None:
-        positions = _SEARCHED_FIELDS[cls] = tuple(i for i, n in enumerate(cls._fields) if n not in _NOT_SEARCHED)
+        positions = _SEARCHED_FIELDS[cls] = tuple(i for i, n in enumerate(cls._fields) if n not in NOT_SEARCHED)
     parts: list[str] = []
     for i in positions:
         value = record[i]

@@ -71,11 +71,11 @@ KIND = {
 
 def matched_fields(record: Record, terms: Sequence[str]) -> str:
     """The fields of `record` in which the search words occur, the headline's first: why it is a hit."""
-    from pakaz.textfold import fold
+    from pakaz.textfold import NOT_SEARCHED, fold
 
     found = []
     for name, value in zip(record._fields, record):
-        if name in ("id", "sources", "records", "event", "verification"):
+        if name == "id" or name in NOT_SEARCHED:  # the id is checked last, on its own
             continue
         text = value if isinstance(value, str) else " ".join(value) if isinstance(value, tuple) else None
         if text and any(term in fold(text) for term in terms):
