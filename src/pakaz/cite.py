@@ -9,8 +9,8 @@ from typing import Any, NamedTuple
 
 from pakaz.errors import UsageError
 from pakaz.kb import KB
-from pakaz.model import Record, Source
-from pakaz.render import json_safe, visible
+from pakaz.model import Record, Source, json_safe
+from pakaz.render import visible
 
 BUILTIN_STYLES = ("text", "bibtex", "biblatex", "csl-json")
 # Short names for the CSL styles people ask for most; any other CSL style is named in full.

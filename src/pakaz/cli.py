@@ -15,7 +15,6 @@ from typing import Annotated, Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
-from pakaz.cache import column
 from pakaz.errors import ExitCode, PakazError, printable
 from pakaz.render import Format, Listing, Style
 
@@ -242,15 +241,26 @@ def _complete(pick: Callable[[Any], list[str]]) -> Callable[[typer.Context, str]
 complete_sector = _complete(
     lambda kb: _ids_then_aliases([s.id for s in kb.sectors], [a for s in kb.sectors for a in s.aliases])
 )
-complete_name = _complete(lambda kb: sorted(set(column(kb.indicators, "name"))))
-complete_id = _complete(
-    lambda kb: [
-        i
-        for c in (kb.events, kb.agreements, kb.indicators, kb.envoys, kb.errata, kb.sources, kb.sectors)
-        for i in column(c, "id")
-    ]
-)
-complete_source = _complete(lambda kb: [s.id for s in kb.sources])
+
+
+def _indicator_names(kb: Any) -> list[str]:
+    from pakaz.query import indicator_names
+
+    return indicator_names(kb)
+
+
+def _ids(*collections: str) -> Callable[[Any], list[str]]:
+    def ids(kb: Any) -> list[str]:
+        from pakaz.query import ids
+
+        return [i for c in collections for i in ids(kb, c)]
+
+    return ids
+
+
+complete_name = _complete(_indicator_names)
+complete_id = _complete(_ids("events", "agreements", "indicators", "envoys", "errata", "sources", "sectors"))
+complete_source = _complete(_ids("sources"))
 
 
 def complete_type(incomplete: str) -> list[str]:
@@ -347,10 +357,10 @@ class Output:
 
     def records(self, found: Any, collection: Any, view: Callable[[Any], Listing], empty_note: str) -> None:
         """A listing of KB records; whole records as JSON Lines come straight from the cache when it has them."""
-        if self.fmt is Format.jsonl and not self.fields:
-            from pakaz.cache import stored_json_lines
+        from pakaz.store import Found
 
-            lines = stored_json_lines(collection, found)
+        if self.fmt is Format.jsonl and not self.fields and isinstance(found, Found):
+            lines = found.json_lines()
             if lines is not None:
                 if not found and self.is_tty:
                     sys.stderr.write(empty_note + "\n")
@@ -718,7 +728,7 @@ def search(
 
     out = Output(ctx, fmt, fields, no_header)
     found = q.search(out.settings.kb(), " ".join(text), verification=_verification(verification), limit=limit)
-    out.listing(views.hits(found, " ".join(text)), "Nothing matches.")
+    out.listing(views.hits(found), "Nothing matches.")
 
 
 @app.command()

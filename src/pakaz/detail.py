@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from pakaz.kb import KB
-from pakaz.model import Record, Source
+from pakaz.model import Record, Source, json_safe
 from pakaz.query import citing, collection_of, headline
 from pakaz.render import (
     Format,
@@ -15,7 +15,6 @@ from pakaz.render import (
     _console,
     _text,
     display,
-    json_safe,
     render,
     to_row,
     visible,

@@ -1,16 +1,18 @@
-"""Find the knowledge base, load it from YAML (or from a cache of it), and check its references."""
+"""Find the knowledge base, load it from YAML (or from its cached database), and check its references."""
 
 from __future__ import annotations
 
 import gc
+import json
 import os
+import sqlite3
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pakaz import cache
+from pakaz import cache, store
 from pakaz.cache import cache_dir as cache_dir
 from pakaz.errors import KBError, Problem
 from pakaz.model import (
@@ -22,25 +24,26 @@ from pakaz.model import (
     Meta,
     Sector,
     Source,
+    Synonym,
     parse_meta,
     parse_record,
     suggest,
 )
 
-COLLECTIONS = ("sources", "sectors", "events", "agreements", "indicators", "envoys", "errata")
+COLLECTIONS = store.COLLECTIONS
 FILES = ("meta.yaml", *(c + ".yaml" for c in COLLECTIONS))
 FACT_COLLECTIONS = ("events", "agreements", "indicators", "envoys")
 # Collections added after KB 1.0: a KB directory without their file has none of them.
-OPTIONAL_FILES = frozenset({"envoys.yaml"})
+OPTIONAL_FILES = frozenset({"envoys.yaml", "synonyms.yaml"})
 
 
 @dataclass(frozen=True)
 class KB:
     """The whole knowledge base, validated.
 
-    Each collection is a sequence of typed records: a tuple when the KB was parsed from
-    YAML, a `CachedRecords` (same interface, records built on first access) when it came
-    from the cache.
+    Each collection is a sequence of typed records: a tuple when the KB was parsed from YAML,
+    a `store.Table` (same interface, records built on first access) when it came from the
+    cache. `db` is its database, which queries run on: the cache file, or one built in memory.
     """
 
     root: str
@@ -52,11 +55,18 @@ class KB:
     indicators: Sequence[Indicator]
     envoys: Sequence[Envoy]
     errata: Sequence[Erratum]
-    # Where the folded search text of this KB is cached (see `folded_index`); derived
-    # data, so two KBs with the same records are equal whether or not they have it.
-    search_cache: str | None = field(default=None, compare=False, repr=False)
-    # Data derived from this KB on demand (the search index), kept as long as the KB is.
+    synonyms: Sequence[Synonym] = ()
+    # Data derived from this KB on demand (its database), kept as long as the KB is; two KBs
+    # with the same records are equal whether or not they have it.
     derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def db(self) -> store.Database:
+        """The database of this KB: its cache file, or (parsed from YAML) one built in memory."""
+        db = self.derived.get("db")
+        if db is None:
+            db = self.derived["db"] = store.Database(store.in_memory(self))
+        return db
 
 
 def bundled_dir() -> Path:
@@ -80,8 +90,12 @@ def load(root: str | os.PathLike[str] | None = None, *, use_cache: bool = True) 
             if not building:
                 kb = _read_cache(path, expected, directory)  # the other run has just written it
             if kb is None:
-                kb = _parse(directory)
-                cache.write(path, expected, kb.meta, {c: getattr(kb, c) for c in COLLECTIONS}, str(directory))
+                parsed = _parse(directory)
+                info = {"fingerprint": expected}
+                if cache.write(path, lambda c: store.build(c, parsed, info=info), str(directory)):
+                    kb = _read_cache(path, expected, directory)
+                if kb is None:  # the cache directory cannot be written: work from memory
+                    kb = parsed
     if kb is None:
         kb = _parse(directory)
     # The KB lives as long as the process and holds no cycles: keep the garbage
@@ -116,78 +130,75 @@ def check_dir(directory: Path) -> Path:
 
 
 def parse_dir(directory: Path) -> tuple[KB | None, list[Problem]]:
-    """Parse and check every file of a KB directory; return (KB or None, all problems)."""
+    """Parse and check every file of a KB directory; return (KB or None, all problems).
+
+    Each record is parsed as soon as the YAML parser has read it, so that the raw tree of a
+    large file is never held whole: only the typed records are.
+    """
     from pakaz.safeyaml import YAMLProblem, read
 
     problems: list[Problem] = []
-    raw: dict[str, Any] = {}
-    for name in FILES:
-        path = directory / name
-        shown = str(path)
-        try:
-            os.lstat(path)
-        except FileNotFoundError:
-            if name in OPTIONAL_FILES:
-                raw[name] = []
-                continue
-            required = ", ".join(f for f in FILES if f not in OPTIONAL_FILES)
-            problems.append(Problem(shown, 0, f"missing collection file; a KB directory holds {required}"))
-            continue
-        except OSError:
-            pass  # a directory that cannot be searched, a name too long, ...: read() says which
-        try:
-            data, soft = read(str(path), shown)
-        except YAMLProblem as e:
-            problems.append(e.problem)
-            continue
-        except RecursionError:
-            problems.append(Problem(shown, 0, "nesting is too deep"))
-            continue
-        problems.extend(soft)
-        if data is None:
-            empty = "a mapping" if name == "meta.yaml" else "[] for an empty collection"
-            problems.append(Problem(shown, 0, f"file is empty; write {empty}"))
-            continue
-        raw[name] = data
-
     meta = None
-    if "meta.yaml" in raw:
-        meta, found = parse_meta(raw["meta.yaml"], str(directory / "meta.yaml"))
-        problems.extend(found)
-
     parsed: dict[str, list[Any]] = {c: [] for c in COLLECTIONS}
     where: dict[str, tuple[str, int]] = {}
     # Collections that did not load whole: references into them are not checked,
     # so that one broken file is reported once, not once per record that cites it.
     incomplete: set[str] = set()
-    for collection in COLLECTIONS:
-        name = collection + ".yaml"
-        if name not in raw:
+    for name in FILES:
+        path = directory / name
+        shown = str(path)
+        collection = name.removesuffix(".yaml")
+        try:
+            os.lstat(path)
+        except FileNotFoundError:
+            if name in OPTIONAL_FILES:
+                continue
+            required = ", ".join(f for f in FILES if f not in OPTIONAL_FILES)
+            problems.append(Problem(shown, 0, f"missing collection file; a KB directory holds {required}"))
             incomplete.add(collection)
             continue
-        shown = str(directory / name)
-        items = raw[name]
-        if not isinstance(items, list):
-            incomplete.add(collection)
-            problems.append(
-                Problem(shown, getattr(items, "line", 1), "expected a list of records (each starting with '- id:')")
-            )
-            continue
-        lines: list[int] = getattr(items, "item_lines", [1] * len(items))
-        for item, line in zip(items, lines):
+        except OSError:
+            pass  # a directory that cannot be searched, a name too long, ...: read() says which
+
+        def take(item: Any, line: int, collection: str = collection, shown: str = shown) -> None:
             record, found = parse_record(collection, item, shown, line)
             problems.extend(found)
             if record is None:
                 incomplete.add(collection)
-                continue
+                return
             if record.id in where:
                 first_file, first_line = where[record.id]
                 problems.append(
                     Problem(shown, line, f"duplicate id '{record.id}' (first used at {first_file}:{first_line})")
                 )
-                continue
+                return
             where[record.id] = (shown, line)
             parsed[collection].append(record)
+
+        try:
+            data, soft = read(str(path), shown, on_item=None if name == "meta.yaml" else take)
+        except YAMLProblem as e:
+            problems.append(e.problem)
+            incomplete.add(collection)
+            continue
+        except RecursionError:
+            problems.append(Problem(shown, 0, "nesting is too deep"))
+            incomplete.add(collection)
+            continue
+        problems.extend(soft)
+        if data is None:
+            empty = "a mapping" if name == "meta.yaml" else "[] for an empty collection"
+            problems.append(Problem(shown, 0, f"file is empty; write {empty}"))
+            incomplete.add(collection)
+            continue
+        if name == "meta.yaml":
+            meta, found = parse_meta(data, shown)
+            problems.extend(found)
+        elif not isinstance(data, list):
+            incomplete.add(collection)
+            problems.append(
+                Problem(shown, getattr(data, "line", 1), "expected a list of records (each starting with '- id:')")
+            )
 
     problems.extend(_check_references(parsed, where, incomplete))
     if problems or meta is None:
@@ -226,6 +237,15 @@ def _check_references(
             if alias in sector_ids or aliases.get(alias, sector.id) != sector.id:
                 report(sector, f"alias '{alias}' is already a sector id or another sector's alias")
             aliases[alias] = sector.id
+
+    from pakaz.textfold import fold
+
+    terms: dict[str, str] = {}
+    for group in parsed["synonyms"]:
+        for term in group.terms:
+            key = " ".join(fold(term).split())
+            if terms.setdefault(key, group.id) != group.id:
+                report(group, f"term '{term}' is already in synonym group '{terms[key]}'; keep it in one")
 
     errata_records = {r for e in parsed["errata"] for r in e.records}
     for collection in (*FACT_COLLECTIONS, "errata"):
@@ -278,45 +298,35 @@ def _before(later: str, earlier: str) -> bool:
 
 # --- cache ----------------------------------------------------------------------
 
-_TYPES: tuple[Any, ...] = (Source, Sector, Event, Agreement, Indicator, Envoy, Erratum)
+_TYPES: tuple[Any, ...] = (Source, Sector, Event, Agreement, Indicator, Envoy, Erratum, Synonym)
 
 
-def _read_cache(path: Path, expected: tuple[Any, ...], directory: Path) -> KB | None:
-    found = cache.read(path, expected, _TYPES)
-    if found is None:
+def _read_cache(path: Path, expected: str, directory: Path) -> KB | None:
+    """The KB from its cache file, if that was built from exactly these files; None is a miss."""
+    kb_bytes = sum(entry[1] for entry in json.loads(expected)[3:] if entry[1] is not None)
+    connection = cache.open_cached(path, kb_bytes)
+    if connection is None:
         return None
-    meta_row, collections = found
     try:
-        meta = Meta._make(meta_row)
-    except TypeError:
-        return None
-    parsed: list[KB] = []
-
-    def from_yaml(name: str) -> Any:
-        # A stored record failed its check: the file is not what pakaz wrote. Answer from the
-        # YAML instead, and remove the file so that the next run writes a good one.
-        if not parsed:
-            cache.discard(path)
-            parsed.append(_parse(directory))
-        return getattr(parsed[0], name)
-
-    for name, records in zip(COLLECTIONS, collections):
-        records.fallback = lambda name=name: from_yaml(name)
-    return KB(str(directory), meta, *collections, search_cache=str(cache.search_path(path)))  # type: ignore[arg-type, misc]
-
-
-def folded_index(kb: KB) -> dict[str, str] | None:
-    """Per collection, the folded search text of every record joined by a separator, from the cache."""
-    if kb.search_cache is None:
-        return None
-    payload = cache.read_folded(Path(kb.search_cache), cache.fingerprint(Path(kb.root), FILES))
-    if payload is None:
-        return None
-    from pakaz.textfold import FOLDED_SEPARATOR
-
-    for collection, text in payload.items():
-        if collection not in COLLECTIONS or (text.count(FOLDED_SEPARATOR) + 1 if text else 0) != len(
-            getattr(kb, collection)
-        ):
+        info = dict(connection.execute("SELECT key, value FROM pakaz_info").fetchall())
+        if info.get("fingerprint") != expected or info.get("schema") != str(store.SCHEMA_VERSION):
+            connection.close()
             return None
-    return payload
+        meta = Meta._make(connection.execute("SELECT version, date, title, licence FROM meta").fetchone())
+        counts = connection.execute(
+            "SELECT " + ", ".join(f"(SELECT count(*) FROM pakaz_{c})" for c in COLLECTIONS)
+        ).fetchone()
+    except (sqlite3.DatabaseError, TypeError, ValueError):
+        connection.close()  # not a database, damaged, or another version's: rebuilt from the YAML
+        return None
+
+    def recover() -> sqlite3.Connection:
+        # A stored record failed its check, or a page could not be read: the file is not what
+        # pakaz wrote. Answer from the YAML instead, and remove the file so that the next run
+        # writes a good one.
+        cache.discard(path)
+        return store.in_memory(_parse(directory))
+
+    db = store.Database(connection, recover)
+    tables = [store.Table(db, c, cls, n) for c, cls, n in zip(COLLECTIONS, _TYPES, counts)]
+    return KB(str(directory), meta, **dict(zip(COLLECTIONS, tables)), derived={"db": db})

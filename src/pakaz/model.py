@@ -155,7 +155,15 @@ class Erratum(NamedTuple):
     notes: str | None
 
 
-Record = Source | Sector | Event | Agreement | Indicator | Envoy | Erratum
+class Synonym(NamedTuple):
+    """Words that `search` treats as one: a query with any of them finds records with any other."""
+
+    id: str
+    terms: tuple[str, ...]
+    notes: str | None
+
+
+Record = Source | Sector | Event | Agreement | Indicator | Envoy | Erratum | Synonym
 Fact = Event | Agreement | Indicator | Envoy
 
 # --- field rules -----------------------------------------------------------------
@@ -366,6 +374,9 @@ SCHEMAS: dict[str, tuple[type, tuple[Field, ...]]] = {
         F("records", list_of(slug), False), F("sources", list_of(slug, nonempty=True)),
         F("notes", text, False),
     )),
+    "synonyms": (Synonym, (
+        F("id", slug), F("terms", list_of(line, nonempty=True)), F("notes", text, False),
+    )),
 }  # fmt: skip
 
 # `date` may be null (an undated record) but the key must be there.
@@ -406,7 +417,9 @@ def parse_record(collection: str, raw: Any, file: str, line: int) -> tuple[Any, 
     return cls(**values), []
 
 
-_LIST_FIELDS = ("sources", "sectors", "actors", "parties", "signatories", "aliases", "records", "authors")
+_LIST_FIELDS = (
+    "sources", "sectors", "actors", "parties", "signatories", "aliases", "records", "authors", "terms",
+)  # fmt: skip
 # What an optional field that is left out means: no items, not set, or None.
 _EMPTY: dict[str, Any] = {**{name: () for name in _LIST_FIELDS}, "title_supplied": False}
 
@@ -440,3 +453,56 @@ def parse_meta(raw: Any, file: str) -> tuple[Meta | None, list[Problem]]:
     if problems:
         return None, problems
     return Meta(**values), []
+
+
+# --- records as plain data ----------------------------------------------------------
+
+# json.dumps escapes only C0 controls; C1 controls (CSI, OSC) drive terminals too, and bidi marks
+# reorder what the screen shows. Escaped as \uXXXX they still decode to the same text.
+JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def json_safe(text: str) -> str:
+    """JSON text with the characters that drive or reorder a terminal written as \\u escapes."""
+    if text.isascii() and "\x7f" not in text:  # the common case, checked in C
+        return text
+    return JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def plain(record: Any, **extra: Any) -> dict[str, Any]:
+    """A record as a plain dict of its KB fields (tuples become lists), plus `extra` keys."""
+    row = {k: list(v) if type(v) is tuple else v for k, v in zip(record._fields, record)}
+    row.update(extra)
+    return row
+
+
+_encode = None
+
+
+def json_text(record: Any) -> str:
+    """A record as one line of JSON: what `--format jsonl` prints for it, and how the database stores it."""
+    global _encode
+    if _encode is None:
+        import json
+
+        _encode = json.JSONEncoder(ensure_ascii=False).encode
+    return json_safe(_encode(plain(record)))
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def from_json(cls: Any, data: Any) -> Any:
+    """The record of type `cls` that `json_text` wrote as `data` (decoded); None if it is not one."""
+    if type(data) is not dict or tuple(data) != cls._fields:
+        return None
+    values = []
+    for value in data.values():
+        if type(value) is list:
+            if not all(type(v) is str for v in value):
+                return None
+            value = tuple(value)
+        elif type(value) not in _JSON_SCALARS:
+            return None
+        values.append(value)
+    return tuple.__new__(cls, values)

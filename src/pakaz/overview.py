@@ -8,9 +8,9 @@ from typing import Any
 
 from pakaz.dates import date_span, first_day
 from pakaz.kb import KB
-from pakaz.model import VERIFICATION, Envoy, Event, Indicator
+from pakaz.model import VERIFICATION, Envoy, Event, Indicator, json_safe
 from pakaz.query import envoys, timeline, verification_counts
-from pakaz.render import Format, Style, _console, _text, human_number, json_safe, visible, yaml_text
+from pakaz.render import Format, Style, _console, _text, human_number, visible, yaml_text
 
 MILESTONE_TYPES = ("recognition", "diplomatic-relations")
 HEADLINE_INDICATORS = ("gdp", "trade-turnover", "tourist-arrivals")

@@ -6,9 +6,9 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
-from pakaz.cache import column, select, take
 from pakaz.dates import check_partial, first_day, last_day
 from pakaz.errors import NotFoundError, UsageError
+from pakaz.fulltext import Hit
 from pakaz.kb import KB
 from pakaz.model import (
     AGREEMENT_TYPES,
@@ -23,7 +23,8 @@ from pakaz.model import (
     Sector,
     Source,
 )
-from pakaz.textfold import fold, folded_texts, words
+from pakaz.store import Found
+from pakaz.textfold import fold
 
 COUNTRY_ALIASES = {
     "pak": "PAK", "pk": "PAK", "pakistan": "PAK",
@@ -55,28 +56,6 @@ def date_window(since: str | None, until: str | None) -> DateWindow:
     if window.since and window.until and window.since > window.until:
         raise UsageError(f"'--since {since}' is after '--until {until}'; swap them")
     return window
-
-
-def _in_window(dates: Sequence[str | None], ends: Sequence[str | None] | None, window: DateWindow) -> Iterable[int]:
-    """Positions, in order, of the records whose date range overlaps the window.
-
-    A record spans from the first day of `date` to the last day of `end_date` (or of
-    `date`); an undated record never overlaps an active window. A partial date's last
-    day is on or after day D exactly when the date is on or after D cut to the same
-    precision, and likewise for its first day: plain string comparisons, which matter
-    when this runs 100,000 times.
-    """
-    if not window.active:
-        return range(len(dates))
-    since, until = window.since, window.until
-    ends = ends or [None] * len(dates)
-    return [
-        i
-        for i, (date, end) in enumerate(zip(dates, ends))
-        if date is not None
-        and (until is None or date <= until[: len(date)])
-        and (since is None or (end or date) >= since[: len(end or date)])
-    ]
 
 
 def _unknown(option: str, value: str, choices: Sequence[str]) -> UsageError:
@@ -133,17 +112,6 @@ def resolve_event_types(values: Iterable[str]) -> set[str]:
     return _resolve_vocabulary("--type", values, EVENT_TYPES, EVENT_TYPE_ALIASES)
 
 
-def _in_years(dates: Sequence[str | None], ends: Sequence[str | None] | None, years: Iterable[int]) -> set[int] | None:
-    """Positions of the records whose dates touch one of `years`; None when no year is asked for."""
-    wanted = sorted(set(years))
-    if not wanted:
-        return None
-    found: set[int] = set()
-    for year in wanted:
-        found.update(_in_window(dates, ends, DateWindow(f"{year:04d}-01-01", f"{year:04d}-12-31")))
-    return found
-
-
 def resolve_countries(values: Iterable[str]) -> set[str]:
     resolved = set()
     for value in values:
@@ -155,7 +123,7 @@ def resolve_countries(values: Iterable[str]) -> set[str]:
 
 
 def resolve_names(kb: KB, values: Iterable[str]) -> set[str]:
-    known = sorted(set(column(kb.indicators, "name")))
+    known = indicator_names(kb)
     resolved = set()
     for value in values:
         key = value.strip().lower()
@@ -165,28 +133,81 @@ def resolve_names(kb: KB, values: Iterable[str]) -> set[str]:
     return resolved
 
 
-def _chronologically(positions: list[int], dates: Sequence[str | None], ids: Sequence[str]) -> list[int]:
-    """Positions in date order (a partial date counts from its first day), undated last, then by id."""
-    return sorted(positions, key=lambda i: (dates[i] is None, first_day(dates[i] or ""), ids[i]))
+def indicator_names(kb: KB) -> list[str]:
+    return [name for (name,) in kb.db.rows("SELECT DISTINCT kind FROM pakaz_indicators ORDER BY kind")]
 
 
-def _matching(kb: KB, collection: str, terms: list[str]) -> set[int] | None:
-    """Positions of the records of `collection` that contain every term (None: no terms, all match)."""
-    if not terms:
-        return None
-    return set(containing(folded_texts(kb, collection), terms))
+def ids(kb: KB, collection: str) -> list[str]:
+    """The ids of a collection, in KB order."""
+    return [i for (i,) in kb.db.rows(f"SELECT id FROM pakaz_{_table(collection)} ORDER BY pos")]
 
 
-def containing(texts: Sequence[str], terms: Sequence[str]) -> list[int]:
-    """Positions of the texts that contain every term, one term at a time over the survivors."""
-    positions = [i for i, text in enumerate(texts) if terms[0] in text]
-    for term in terms[1:]:
-        positions = [i for i in positions if term in texts[i]]
-    return positions
+def _table(collection: str) -> str:
+    if collection not in SEARCH_ORDER:
+        raise ValueError(f"no collection {collection!r}")
+    return collection  # a name of this program's, never the user's
 
 
-def _limit(records: list[Any], limit: int | None) -> list[Any]:
-    return records if limit is None else records[:limit]
+class _Where:
+    """The conditions of one query, with their parameters: every user value is a parameter."""
+
+    def __init__(self) -> None:
+        self.sql: list[str] = []
+        self.params: list[Any] = []
+
+    def add(self, condition: str, *params: Any) -> None:
+        self.sql.append(condition)
+        self.params.extend(params)
+
+    def one_of(self, column: str, values: Iterable[Any]) -> None:
+        chosen = sorted(values)
+        if chosen:
+            self.add(f"{column} IN ({', '.join('?' * len(chosen))})", *chosen)
+
+    def window(self, window: DateWindow) -> None:
+        """Records whose span (first day of the date to last day of the end date) overlaps the window;
+        an undated record overlaps no window."""
+        if window.since is not None:
+            self.add("hi >= ?", window.since)
+        if window.until is not None:
+            self.add("lo <= ?", window.until)
+
+    def years(self, years: Iterable[int]) -> None:
+        wanted = sorted(set(years))
+        if wanted:
+            self.add(
+                "(" + " OR ".join("(lo <= ? AND hi >= ?)" for _ in wanted) + ")",
+                *(d for y in wanted for d in (f"{y:04d}-12-31", f"{y:04d}-01-01")),
+            )
+
+    def sectors(self, collection: str, sectors: set[str]) -> None:
+        if sectors:
+            marks = ", ".join("?" * len(sectors))
+            self.add(
+                f"pos IN (SELECT pos FROM pakaz_record_sectors WHERE collection = ? AND sector IN ({marks}))",
+                collection,
+                *sorted(sectors),
+            )
+
+    def text(self, kb: KB, collection: str, query: str | None) -> None:
+        """Records containing every word of `query` (or a synonym of it)."""
+        if query is not None:
+            from pakaz import fulltext
+
+            condition, params = fulltext.containing(kb, collection, query)
+            self.add(condition, *params)
+
+    def __str__(self) -> str:
+        return " WHERE " + " AND ".join(self.sql) if self.sql else ""
+
+
+def _found(kb: KB, collection: str, where: _Where, order: str, limit: int | None) -> Found:
+    sql = f"SELECT pos, json FROM pakaz_{_table(collection)}{where} ORDER BY {order}"
+    params = list(where.params)
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return Found(getattr(kb, collection), kb.db.rows(sql, params))
 
 
 def timeline(
@@ -202,31 +223,17 @@ def timeline(
     reverse: bool = False,
     limit: int | None = None,
 ) -> Sequence[Event]:
-    """Events in chronological order (undated last), filtered."""
-    window = date_window(since, until)
-    wanted = resolve_sectors(kb, sectors)
-    kinds = resolve_event_types(types)
-    statuses = set(verification)
-    terms = words(query or "")
-    matching = _matching(kb, "events", terms)
-    events = kb.events
-    dates, ends = column(events, "date"), column(events, "end_date")
-    sectors_, checked = column(events, "sectors"), column(events, "verification")
-    types_ = column(events, "type") if kinds else ()  # not a cached key: read only when asked for
-    in_years = _in_years(dates, ends, years)
-    positions = [
-        i
-        for i in _in_window(dates, ends, window)
-        if (not wanted or wanted.intersection(sectors_[i]))
-        and (not kinds or types_[i] in kinds)
-        and (not statuses or checked[i] in statuses)
-        and (matching is None or i in matching)
-        and (in_years is None or i in in_years)
-    ]
-    positions = _chronologically(positions, dates, column(events, "id"))
-    if reverse:  # newest first; undated events stay last, they are not the newest
-        positions = [i for i in positions if dates[i] is not None][::-1] + [i for i in positions if dates[i] is None]
-    return select(events, _limit(positions, limit))
+    """Events in chronological order (a partial date counts from its first day; undated last), filtered."""
+    where = _Where()
+    where.window(date_window(since, until))
+    where.sectors("events", resolve_sectors(kb, sectors))
+    where.one_of("kind", resolve_event_types(types))
+    where.one_of("verification", verification)
+    where.years(years)
+    where.text(kb, "events", query)
+    # Newest first, with undated events still last: they are not the newest.
+    order = "lo IS NULL, lo DESC, id DESC" if reverse else "lo IS NULL, lo, id"
+    return _found(kb, "events", where, order, limit)
 
 
 def agreements(
@@ -242,27 +249,14 @@ def agreements(
     limit: int | None = None,
 ) -> Sequence[Agreement]:
     """Agreements, MoUs, treaties and declarations in order of signing, filtered."""
-    window = date_window(since, until)
-    wanted = resolve_sectors(kb, sectors)
-    kinds = resolve_types(types)
-    statuses = set(verification)
-    terms = words(query or "")
-    matching = _matching(kb, "agreements", terms)
-    records = kb.agreements
-    dates, sectors_ = column(records, "date"), column(records, "sectors")
-    types_, checked = column(records, "type"), column(records, "verification")
-    in_years = _in_years(dates, None, years)
-    positions = [
-        i
-        for i in _in_window(dates, None, window)
-        if (not wanted or wanted.intersection(sectors_[i]))
-        and (not kinds or types_[i] in kinds)
-        and (not statuses or checked[i] in statuses)
-        and (matching is None or i in matching)
-        and (in_years is None or i in in_years)
-    ]
-    positions = _chronologically(positions, dates, column(records, "id"))
-    return select(records, _limit(positions, limit))
+    where = _Where()
+    where.window(date_window(since, until))
+    where.sectors("agreements", resolve_sectors(kb, sectors))
+    where.one_of("kind", resolve_types(types))
+    where.one_of("verification", verification)
+    where.years(years)
+    where.text(kb, "agreements", query)
+    return _found(kb, "agreements", where, "lo IS NULL, lo, id", limit)
 
 
 def indicators(
@@ -275,27 +269,19 @@ def indicators(
     until: str | None = None,
     verification: Iterable[str] = (),
     limit: int | None = None,
-) -> list[Indicator]:
+) -> Sequence[Indicator]:
     """Indicator values ordered by name, year and country, filtered."""
-    window = date_window(since, until)
-    wanted_countries = resolve_countries(countries)
-    wanted_names = resolve_names(kb, names)
-    wanted_years = set(years)
-    statuses = set(verification)
-    records = kb.indicators
-    countries_, names_ = column(records, "country"), column(records, "name")
-    years_, checked = column(records, "year"), column(records, "verification")
-    positions = [
-        i
-        for i in _in_window([str(y) for y in years_], None, window)
-        if (not wanted_countries or countries_[i] in wanted_countries)
-        and (not wanted_names or names_[i] in wanted_names)
-        and (not wanted_years or years_[i] in wanted_years)
-        and (not statuses or checked[i] in statuses)
-    ]
-    found = take(records, positions)
-    found.sort(key=lambda i: (i.name, i.year, i.country, i.id))
-    return _limit(found, limit)
+    where = _Where()
+    where.window(date_window(since, until))
+    where.one_of("country", resolve_countries(countries))
+    where.one_of("kind", resolve_names(kb, names))
+    where.one_of("year", set(years))
+    where.one_of("verification", verification)
+    return _found(kb, "indicators", where, "kind, year, country, id", limit)
+
+
+def _limit(records: list[Any], limit: int | None) -> list[Any]:
+    return records if limit is None else records[:limit]
 
 
 COLLECTION_OF: dict[type, str] = {
@@ -324,35 +310,14 @@ SEARCH_ORDER = ("events", "agreements", "indicators", "envoys", "errata", "secto
 FACTS = SEARCH_ORDER[:4]  # the collections whose records carry a verification status
 
 
-class Hit(NamedTuple):
-    collection: str
-    record: Record
-    score: int
-
-
 def search(kb: KB, text: str, *, verification: Iterable[str] = (), limit: int | None = None) -> list[Hit]:
-    """Records of every kind in which every word of `text` occurs, best first.
+    """Records of every kind matching the words of `text`, best first (see `fulltext.search`).
 
-    With `verification`, only facts (events, agreements, indicators) with that status.
+    With `verification`, only facts with that status.
     """
-    terms = words(text)
-    if not terms:
-        raise UsageError("Invalid value for 'TEXT': give at least one word to search for")
-    statuses = set(verification)
-    hits = []
-    for collection in FACTS if statuses else SEARCH_ORDER:
-        records = getattr(kb, collection)
-        positions = containing(folded_texts(kb, collection), terms)
-        if statuses:
-            checked = column(records, "verification")
-            positions = [i for i in positions if checked[i] in statuses]
-        for record in take(records, positions):
-            title = fold(str(headline(record)))
-            score = sum(3 if term in title else 1 for term in terms) + sum(2 for term in terms if term in record.id)
-            hits.append(Hit(collection, record, score))
-    rank = {name: i for i, name in enumerate(SEARCH_ORDER)}
-    hits.sort(key=lambda h: (-h.score, rank[h.collection], _date_key(h.record), h.record.id))
-    return _limit(hits, limit)
+    from pakaz import fulltext
+
+    return fulltext.search(kb, text, verification=set(verification), limit=limit)
 
 
 def headline(record: Record) -> str:
@@ -368,21 +333,13 @@ def _newest_first(date: str) -> str:
     return "".join(chr(0x10FFFF - ord(c)) for c in date)
 
 
-def _date_key(record: Record) -> str:
-    # Newer first among equal scores; undated after dated.
-    date = getattr(record, "date", None)
-    return "" if date is None else "".join(chr(0x10FFFF - ord(c)) for c in date)
-
-
 def find(kb: KB, record_id: str) -> Record:
     """The record with this id in any collection, or NotFoundError with the closest ids."""
-    all_ids: list[str] = []
     for collection in SEARCH_ORDER:
-        records = getattr(kb, collection)
-        ids = column(records, "id")
-        if record_id in ids:
-            return records[list(ids).index(record_id)]  # type: ignore[no-any-return]
-        all_ids.extend(ids)
+        found = kb.db.rows(f"SELECT pos FROM pakaz_{_table(collection)} WHERE id = ?", (record_id,))
+        if found:
+            return getattr(kb, collection)[found[0][0]]  # type: ignore[no-any-return]
+    all_ids = [i for collection in SEARCH_ORDER for i in ids(kb, collection)]
     import difflib  # only on the error path: it costs startup time
 
     close = difflib.get_close_matches(record_id.lower(), all_ids, n=3, cutoff=0.5)
@@ -476,9 +433,7 @@ def envoys(
     wanted = resolve_posts(posts)
     statuses = set(verification)
     records = [
-        e
-        for e in take(kb.envoys, range(len(kb.envoys)))
-        if (not wanted or e.post in wanted) and (not statuses or e.verification in statuses)
+        e for e in kb.envoys if (not wanted or e.post in wanted) and (not statuses or e.verification in statuses)
     ]
     records.sort(key=lambda e: (e.post, _known(e) is None, first_day(_known(e) or ""), e.id))
     if as_of is not None:

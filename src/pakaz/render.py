@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from pakaz.dates import date_span
 from pakaz.errors import UsageError
-from pakaz.model import suggest
+from pakaz.model import JSON_UNSAFE, json_safe, plain, suggest
 
 
 class Format(str, Enum):
@@ -62,11 +62,7 @@ class Style(NamedTuple):
     color: bool = False
 
 
-def to_row(record: Any, **extra: Any) -> dict[str, Any]:
-    """A record as a plain dict of its KB fields (tuples become lists), plus `extra` keys."""
-    row = {k: list(v) if type(v) is tuple else v for k, v in zip(record._fields, record)}
-    row.update(extra)
-    return row
+to_row = plain  # a record as the plain data every format prints
 
 
 def select(listing: Listing, fields: Sequence[str] | None) -> Listing:
@@ -100,16 +96,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u20
 _CSV_CONTROL = re.compile(
     r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
 )
-# json.dumps escapes only C0 controls; C1 controls (CSI, OSC) drive terminals too, and bidi marks
-# reorder what the screen shows. Escaped as \uXXXX they still decode to the same text.
-_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-
-
-def json_safe(text: str) -> str:
-    """JSON text with the characters that drive or reorder a terminal written as \\u escapes."""
-    if text.isascii() and "\x7f" not in text:  # the common case, checked in C
-        return text
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def yaml_text(data: Any) -> str:
@@ -117,7 +103,7 @@ def yaml_text(data: Any) -> str:
     import yaml
 
     text = str(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=1000))
-    if _JSON_UNSAFE.search(text):
+    if JSON_UNSAFE.search(text):
         text = str(yaml.safe_dump(data, allow_unicode=False, sort_keys=False, width=1000))
     return text
 

@@ -13,6 +13,7 @@ import errno
 import gc
 import os
 import stat
+from collections.abc import Callable
 from typing import Any
 
 from pakaz.errors import Problem
@@ -74,12 +75,15 @@ def _open_problem(error: OSError, path: str) -> str:
     return f"cannot read the file: {error.strerror or error}"
 
 
-def read(path: str, shown_as: str | None = None) -> tuple[Any, list[Problem]]:
+def read(
+    path: str, shown_as: str | None = None, on_item: Callable[[Any, int], None] | None = None
+) -> tuple[Any, list[Problem]]:
     """Parse the YAML file at `path` into Map/Seq/str/None values.
 
     Returns the data and the problems that did not stop the parse (duplicate
     keys); raises YAMLProblem for one that did. `shown_as` is the file name
-    used in problems (defaults to `path`).
+    used in problems (defaults to `path`). With `on_item`, each item of a list at the top
+    of the file is handed to it (with its line) as soon as it is read, and not kept.
     """
     name = shown_as or path
     try:
@@ -105,7 +109,9 @@ def read(path: str, shown_as: str | None = None) -> tuple[Any, list[Problem]]:
             f"file is larger than {MAX_BYTES // 2**20} MiB, the limit for a KB file; check that it is the right file"
         )
         raise YAMLProblem(Problem(name, 0, message))
-    return parse(decode(raw, name), name)
+    text = decode(raw, name)
+    del raw  # at 100,000 records, tens of megabytes
+    return parse(text, name, on_item)
 
 
 def decode(raw: bytes, name: str) -> str:
@@ -120,13 +126,13 @@ def decode(raw: bytes, name: str) -> str:
         raise YAMLProblem(Problem(name, line, message)) from None
 
 
-def parse(text: str, name: str) -> tuple[Any, list[Problem]]:
+def parse(text: str, name: str, on_item: Callable[[Any, int], None] | None = None) -> tuple[Any, list[Problem]]:
     """Parse YAML text (already decoded); see `read`."""
     import yaml
 
     loader_class = _loader_class()
     loader = None
-    builder = _Builder(name)
+    builder = _Builder(name, on_item)
     collecting = gc.isenabled()
     gc.disable()  # millions of small containers and no cycles: the collector only costs time
     try:
@@ -178,9 +184,10 @@ def _tag_problem(tag: str) -> str:
 class _Builder:
     """Builds Map/Seq/str/None values from parser events, refusing everything that is not plain data."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, on_item: Callable[[Any, int], None] | None = None) -> None:
         self.name = name
         self.problems: list[Problem] = []
+        self.on_item = on_item
 
     def fail(self, event: Any, message: str) -> YAMLProblem:
         return YAMLProblem(Problem(self.name, event.start_mark.line + 1, message))
@@ -199,6 +206,7 @@ class _Builder:
         keys: list[Any] = []
         root: Any = None
         documents = 0
+        on_item = self.on_item
         while True:
             event = next_event()
             kind = type(event)
@@ -215,8 +223,12 @@ class _Builder:
                 top = stack[-1]
                 key = keys[-1]
                 if key is None:  # an item of a sequence
-                    top.append(None if tag is None and not event.style and value in nulls else value)
+                    value = None if tag is None and not event.style and value in nulls else value
                     top.item_lines.append(event.start_mark.line + 1)
+                    if on_item is not None and len(stack) == 1:
+                        on_item(value, top.item_lines[-1])
+                    else:
+                        top.append(value)
                 elif key is _WANT_KEY:
                     keys[-1] = self.key(top, event)
                 else:
@@ -258,8 +270,11 @@ class _Builder:
                 stack.append(container)
                 keys.append(_WANT_KEY if kind is mapping_start else None)
             elif kind is mapping_end or kind is sequence_end:
-                stack.pop()
+                done = stack.pop()
                 keys.pop()
+                if on_item is not None and len(stack) == 1 and keys[0] is None:
+                    stack[0].pop()  # an item of the top list: handed over, not kept
+                    on_item(done, stack[0].item_lines[-1])
             elif kind is alias_event:
                 raise self.fail(event, f"aliases (*{event.anchor}) are not allowed; write the value out")
             elif kind is document_start:

@@ -37,6 +37,7 @@ COLLECTIONS: dict[str, str] = {
     "indicators": "Numbers: one value for one country (or the pair) and one year.",
     "envoys": "Ambassadors and charges d'affaires of each country in the other, as terms of office.",
     "errata": "Places where the source article was wrong or unsupported.",
+    "synonyms": "Words that search treats as one: a query with any term of a group finds the others.",
 }
 
 _FACT = {
@@ -146,6 +147,11 @@ FIELDS: dict[str, dict[str, str]] = {
         "records": "Ids of the events, agreements, indicators and envoys that hold the corrected value.",
         "sources": "Ids of the sources: article, plus the sources of the finding.",
         "notes": _FACT["notes"],
+    },
+    "synonyms": {
+        "id": "Unique id of the group: a lowercase slug.",
+        "terms": "The words or phrases of the group, as people type them; each in one group only.",
+        "notes": "Why these words go together.",
     },
 }
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from pakaz.model import Agreement, Envoy, Erratum, Event, Indicator, Record, Sector, Source
-from pakaz.query import Hit, SectorUsage, headline
+from pakaz.fulltext import Hit
+from pakaz.model import Agreement, Envoy, Erratum, Event, Indicator, Sector, Source
+from pakaz.query import SectorUsage, headline
 from pakaz.render import Listing, to_row
 
 EVENT_COLUMNS = ("id", "date", "end_date", "type", "title", "sectors", "verification", "sources")
@@ -69,50 +70,34 @@ KIND = {
 }  # fmt: skip
 
 
-def matched_fields(record: Record, terms: Sequence[str]) -> str:
-    """The fields of `record` in which the search words occur, the headline's first: why it is a hit."""
-    from pakaz.textfold import NOT_SEARCHED, fold
+def hits(found: Sequence[Hit]) -> Listing:
+    from pakaz.fulltext import marked_words, plain
 
-    found = []
-    for name, value in zip(record._fields, record):
-        if name == "id" or name in NOT_SEARCHED:  # the id is checked last, on its own
-            continue
-        text = value if isinstance(value, str) else " ".join(value) if isinstance(value, tuple) else None
-        if text and any(term in fold(text) for term in terms):
-            found.append(name)
-    if any(term in record.id for term in terms) and not found:
-        found.append("id")
-    return ", ".join(found)
-
-
-def hits(found: Sequence[Hit], text: str = "") -> Listing:
-    from pakaz.textfold import words
-
-    terms = words(text)
     rows = []
     extra = []
     for hit in found:
         record = hit.record
-        title = headline(record)
         rows.append(
             {
                 "collection": hit.collection,
                 "id": record.id,
                 "date": getattr(record, "date", None) or getattr(record, "start", None),
-                "title": title,
+                "title": headline(record),
                 "verification": getattr(record, "verification", None),
                 "score": hit.score,
+                "matched": marked_words(hit.snippet),
+                "snippet": plain(hit.snippet),
             }
         )
-        # At a terminal a hit says what kind of record it is and where the words were found.
-        extra.append({"kind": KIND.get(hit.collection, hit.collection), "match": matched_fields(record, terms)})
-    columns = ("collection", "id", "date", "title", "verification", "score")
+        # At a terminal a hit says what kind of record it is, and shows its matching words in context.
+        extra.append({"kind": KIND.get(hit.collection, hit.collection), "match": hit.snippet})
+    columns = ("collection", "id", "date", "title", "verification", "score", "snippet")
     return Listing(
         "results",
         rows,
         columns,
         ("kind", "date", "title", "match", "verification", "id"),
-        fields=columns,
+        fields=(*columns[:-1], "matched", "snippet"),
         priority=("title", "kind", "date", "match", "verification", "id"),
         extra=tuple(extra),
     )
