@@ -19,8 +19,9 @@ from conftest import MINI, pakaz_env
 from pakaz import query
 from pakaz.cache import cache_dir
 from pakaz.errors import UsageError
+from pakaz.fulltext import Term, terms
 from pakaz.kb import load, parse_dir
-from pakaz.textfold import MAX_WORDS, fold, words
+from pakaz.textfold import MAX_WORDS, fold
 
 Variant = Callable[..., Path]
 Cli = Callable[..., Result]
@@ -105,17 +106,25 @@ def test_export_replaces_its_own_database_and_metadata(cli: Cli, tmp_path: Path)
     assert export(cli, str(target)).exit_code == 0
     result = export(cli, str(target))
     assert result.exit_code == 0, result.stderr
-    assert json.loads((tmp_path / "metadata.json").read_text())["source"].startswith("pakaz knowledge base")
+    assert json.loads((tmp_path / "kb.metadata.json").read_text())["source"].startswith("pakaz knowledge base")
 
 
-def test_export_refuses_to_replace_metadata_it_did_not_write(cli: Cli, tmp_path: Path) -> None:
-    other = tmp_path / "metadata.json"
-    other.write_text('{"databases": {"other": {}}}\n')
+def test_export_refuses_to_replace_a_file_that_is_not_datasette_metadata(cli: Cli, tmp_path: Path) -> None:
+    other = tmp_path / "kb.metadata.json"
+    other.write_text('{"name": "notes", "items": [1, 2]}\n')
     result = export(cli, str(tmp_path / "kb.db"))
     assert result.exit_code == 1
-    assert "metadata.json exists and is not a metadata file written by pakaz" in result.stderr
-    assert other.read_text() == '{"databases": {"other": {}}}\n'
+    assert "kb.metadata.json exists and is not a Datasette metadata file" in result.stderr
+    assert other.read_text() == '{"name": "notes", "items": [1, 2]}\n'
     assert not (tmp_path / "kb.db").exists()  # nothing written when one target is refused
+
+
+def test_export_keeps_the_other_databases_of_a_shared_metadata_file(cli: Cli, tmp_path: Path) -> None:
+    shared = tmp_path / "metadata.json"
+    shared.write_text('{"databases": {"other": {"title": "Other"}}}\n')
+    result = export(cli, str(tmp_path / "kb.db"), "--metadata", str(shared))
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(shared.read_text())["databases"]["other"] == {"title": "Other"}
 
 
 def test_export_never_replaces_a_link_or_a_system_path(cli: Cli, tmp_path: Path) -> None:
@@ -150,13 +159,13 @@ def test_export_names_that_crashed(cli: Cli, tmp_path: Path, run: Run) -> None:
     # A name that starts with '-' is suggested in a form that datasette cannot read as an option.
     done = run("export", "--", "-x.db", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.stderr.splitlines()[-1] == "Publish it with: datasette ./-x.db -m metadata.json"
+    assert done.stderr.splitlines()[-1] == "Publish it with: datasette ./-x.db -m ./-x.metadata.json"
 
 
 def test_metadata_carries_no_raw_bidi_or_control_characters(cli: Cli, kb_variant: Variant, tmp_path: Path) -> None:
     kb = kb_variant({"meta.yaml": [("title: Fixture KB for tests", 'title: "\\u202eevil\\x9b Fixture KB for tests"')]})
     assert cli("export", str(tmp_path / "kb.db"), data=kb).exit_code == 0
-    raw = (tmp_path / "metadata.json").read_text(encoding="utf-8")
+    raw = (tmp_path / "kb.metadata.json").read_text(encoding="utf-8")
     assert "\u202e" not in raw and "\x9b" not in raw
     assert json.loads(raw)["title"].startswith("\u202eevil\x9b")
 
@@ -175,10 +184,11 @@ def test_export_sweeps_temporaries_of_killed_runs(cli: Cli, tmp_path: Path) -> N
 
 
 def test_repeated_search_words_count_once_and_their_number_is_bounded() -> None:
-    assert words("Aliyev aliyev ALIYEV visit") == ["aliyev", "visit"]
-    assert len(words(" ".join(["aliyev"] * 10_000))) == 1
+    kb = load(MINI)
+    assert terms(kb, "Aliyev aliyev ALIYEV visit") == [Term((("aliyev",),), False), Term((("visit",),), True)]
+    assert len(terms(kb, " ".join(["aliyev"] * 10_000))) == 1
     with pytest.raises(UsageError, match=f"at most {MAX_WORDS}"):
-        words(" ".join(f"w{i}" for i in range(MAX_WORDS + 1)))
+        terms(kb, " ".join(f"w{i}" for i in range(MAX_WORDS + 1)))
 
 
 def test_ten_thousand_copies_of_a_word_search_as_one(cli: Cli) -> None:
@@ -222,7 +232,7 @@ def test_a_title_is_one_short_line(kb_variant: Variant) -> None:
 
 def test_the_cache_sweeps_temporaries_of_killed_runs(_isolated_env: Path) -> None:
     _isolated_env.mkdir(parents=True, exist_ok=True)
-    old = _isolated_env / ".tmp-killed.marshal"
+    old = _isolated_env / ".tmp-killed.sqlite"
     old.write_bytes(b"partial")
     os.utime(old, (time.time() - 7200, time.time() - 7200))
     load(MINI)  # no cache yet: it is written, and the directory swept
@@ -294,14 +304,14 @@ def test_search_finds_aliyev_spelled_in_azerbaijani(cli: Cli, kb_variant: Varian
 
 
 def _cache_file(cache: Path) -> Path:
-    [path] = [p for p in cache.glob("kb-*.marshal") if not p.name.endswith(".search.marshal")]
+    [path] = list(cache.glob("kb-*.sqlite"))
     return path
 
 
 def test_a_cache_file_larger_than_its_kb_could_make_is_not_read(_isolated_env: Path, cli: Cli) -> None:
     expected = cli("timeline", "-f", "json").stdout
     path = _cache_file(_isolated_env)
-    with open(path, "r+b") as f:  # 20 GB, sparse: costs nothing to make, everything to checksum
+    with open(path, "r+b") as f:  # 20 GB, sparse: costs nothing to make
         f.truncate(20 << 30)
     started = time.monotonic()
     assert cli("timeline", "-f", "json").stdout == expected
@@ -309,45 +319,61 @@ def test_a_cache_file_larger_than_its_kb_could_make_is_not_read(_isolated_env: P
     assert path.stat().st_size < 1 << 30  # replaced by a good one
 
 
-def test_a_header_that_claims_two_billion_items_is_a_miss(_isolated_env: Path, cli: Cli) -> None:
-    import binascii
-
+def test_a_garbage_file_in_place_of_the_cache_is_a_miss(_isolated_env: Path, cli: Cli) -> None:
     expected = cli("timeline", "-f", "json").stdout
     path = _cache_file(_isolated_env)
-    # marshal's tuple code with a count of 2**31 - 1, and a valid checksum around it.
-    header = b"(" + (2**31 - 1).to_bytes(4, "little")
-    rest = len(header).to_bytes(8, "little") + header
-    path.write_bytes(binascii.crc32(rest).to_bytes(4, "little") + rest)
-    assert len(path.read_bytes()) == 17
+    # SQLite's magic and a header claiming a page size and page count far beyond the file.
+    path.write_bytes(b"SQLite format 3\x00" + b"\xff\xff" + b"\x01\x01\x00\x40\x20\x20" + b"\xff" * 80)
     assert cli("timeline", "-f", "json").stdout == expected
+    assert cli("search", "visit", "-f", "json").exit_code == 0
 
 
-def test_one_cache_file_copied_over_the_other_is_a_miss(_isolated_env: Path, cli: Cli) -> None:
+def test_another_kbs_cache_copied_over_this_one_is_a_miss(_isolated_env: Path, tmp_path: Path, cli: Cli) -> None:
+    import shutil
+
     expected = cli("search", "visit", "-f", "json").stdout
     path = _cache_file(_isolated_env)
-    search = path.with_suffix(".search.marshal")
-    main = path.read_bytes()
-    path.write_bytes(search.read_bytes())
-    assert cli("search", "visit", "-f", "json").stdout == expected
-    search.write_bytes(main)
+    other = tmp_path / "other"
+    shutil.copytree(MINI, other)
+    edited = (other / "events.yaml").read_text(encoding="utf-8").replace("Energy visit", "Another visit")
+    (other / "events.yaml").write_text(edited, encoding="utf-8")
+    load(other)
+    [other_cache] = [p for p in _isolated_env.glob("kb-*.sqlite") if p != path]
+    shutil.copyfile(other_cache, path)  # built from other files: its fingerprint says so
     result = cli("search", "visit", "-f", "json")
     assert (result.exit_code, result.stdout) == (0, expected)
 
 
 def test_stored_lines_with_raw_controls_are_not_printed(_isolated_env: Path, cli: Cli) -> None:
-    import binascii
+    import sqlite3
 
     expected = cli("timeline", "-f", "jsonl").stdout
     path = _cache_file(_isolated_env)
-    data = bytearray(path.read_bytes())
-    at = data.find(b'"title": "An embassy opens"')
-    assert at > 0
-    data[at + 10 : at + 12] = b"\x1b["  # same length: a forged line that drives the terminal
-    data[:4] = binascii.crc32(bytes(data[4:])).to_bytes(4, "little")
-    path.write_bytes(bytes(data))
+    with sqlite3.connect(path) as db:  # a forged line that drives the terminal
+        db.execute("UPDATE pakaz_events SET json = replace(json, 'An embassy', 'An' || char(27) || '[31m')")
     out = cli("timeline", "-f", "jsonl").stdout
     assert "\x1b" not in out
     assert out == expected
+
+
+def test_every_statement_takes_its_values_as_parameters() -> None:
+    # No user value is ever formatted into SQL: the only names in f-strings are this program's own.
+    import re
+
+    for module in ("query", "fulltext", "store", "kb", "export", "cache"):
+        source = (Path(__file__).parents[1] / "src" / "pakaz" / f"{module}.py").read_text(encoding="utf-8")
+        for statement in re.findall(r'f"(?:SELECT|INSERT|UPDATE|DELETE|CREATE)[^"]*"', source):
+            for name in re.findall(r"\{([^}]*)\}", statement):
+                assert name in _SQL_NAMES, (module, statement, name)
+
+
+# The expressions allowed inside SQL f-strings: table and column names, placeholders, weights.
+_SQL_NAMES = {
+    "self.collection", "_table(collection)", "collection", "name", "table_name", "where", "order", "matched",
+    "_WEIGHTS", "', '.join('?' * len(verification))", "marks", "', '.join(searched)", "diacritics",
+    "table.name", "indexed", "suffix", "columns", "', '.join('?' * len(chosen))", "c", "table", "column",
+    "' + '.join(conditions)", "' + '.join(in_title)", "' OR '.join(conditions)",
+}  # fmt: skip
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid"), reason="needs POSIX owners")
@@ -388,7 +414,7 @@ def test_the_cache_of_a_deleted_kb_is_evicted(_isolated_env: Path, tmp_path: Pat
     load(MINI)  # another KB's first run writes its cache, and sweeps
     notes = list(_isolated_env.glob("kb-*.path"))
     assert [os.fsdecode(n.read_bytes()) for n in notes] == [os.path.realpath(MINI)]
-    assert len([p for p in _isolated_env.glob("kb-*.marshal") if ".search." not in p.name]) == 1
+    assert len(list(_isolated_env.glob("kb-*.sqlite"))) == 1
 
 
 # --- 10. Parallel first runs --------------------------------------------------------------------------------

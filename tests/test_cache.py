@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-import binascii
-import marshal
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from conftest import MINI, copy_kb, pakaz_env
 from pakaz import kb as kbmod
-from pakaz.cache import CachedRecords, column
 from pakaz.kb import load
+from pakaz.store import Found, Table
 
 
 def cache_files(cache: Path) -> list[Path]:
-    """The main cache files (not the search files beside them)."""
-    return sorted(p for p in cache.glob("kb-*.marshal") if not p.name.endswith(".search.marshal"))
+    """The cache files: one database per KB directory."""
+    return sorted(cache.glob("kb-*.sqlite"))
 
 
 @pytest.fixture
@@ -50,10 +47,9 @@ def test_cached_kb_equals_parsed_kb_including_search_index(kb_dir: Path) -> None
     load(kb_dir)  # writes the cache
     cached = load(kb_dir)
     assert cached == parsed
-    assert isinstance(cached.events, CachedRecords)
-    index = kbmod.folded_index(cached)
-    assert index is not None and "türkiye" not in index["events"]
-    assert "turkiye" in index["events"]
+    assert isinstance(cached.events, Table) and isinstance(parsed.events, tuple)
+    folded = " ".join(r[0] for r in cached.db.rows("SELECT folded FROM pakaz_search WHERE collection = 'events'"))
+    assert "türkiye" not in folded and "turkiye" in folded
 
 
 def test_cached_records_behave_like_a_tuple_of_records(kb_dir: Path) -> None:
@@ -66,19 +62,18 @@ def test_cached_records_behave_like_a_tuple_of_records(kb_dir: Path) -> None:
     assert list(cached) == list(parsed.events)
     with pytest.raises(IndexError):
         cached[len(parsed.events)]
-    assert list(cached.column("date")) == [e.date for e in parsed.events]
+    assert cached.index(parsed.events[2]) == 2 and parsed.events[2] in cached
 
 
 def test_cached_json_lines_equal_the_rendered_ones(kb_dir: Path) -> None:
     from pakaz import query, views
-    from pakaz.cache import stored_json_lines
     from pakaz.render import Format, render
 
     load(kb_dir)
-    kb = load(kb_dir)
-    found = query.timeline(kb, since="1995")
-    assert stored_json_lines(kb.events, found) == render(views.events(found), Format.jsonl)
-    assert stored_json_lines(kb.events, [*found, found[0]._replace(title="not from the cache")]) is None
+    for kb in (load(kb_dir), load(kb_dir, use_cache=False)):  # the cache, or a database in memory
+        found = query.timeline(kb, since="1995")
+        assert isinstance(found, Found)
+        assert found.json_lines() == render(views.events(list(found)), Format.jsonl)
 
 
 def edit_title(kb_dir: Path, new: str) -> None:
@@ -133,75 +128,80 @@ def test_a_kb_that_became_invalid_is_reported_not_served(kb_dir: Path) -> None:
         load(kb_dir)
 
 
+def _flip_middle(b: bytes) -> bytes:
+    middle = len(b) // 2
+    return b[:middle] + bytes(x ^ 0xFF for x in b[middle : middle + 4096]) + b[middle + 4096 :]
+
+
+def _other_database(b: bytes) -> bytes:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as directory:
+        other = Path(directory) / "other.db"
+        with sqlite3.connect(other) as db:
+            db.execute("CREATE TABLE pakaz_info (key TEXT, value TEXT)")
+            db.execute("INSERT INTO pakaz_info VALUES ('schema', 'x')")
+        return other.read_bytes()
+
+
 @pytest.mark.parametrize(
     "damage",
     [
         pytest.param(lambda b: b[: len(b) // 2], id="truncated"),
+        pytest.param(lambda b: b[:4096], id="truncated-to-its-first-page"),
         pytest.param(lambda b: b"", id="empty"),
         pytest.param(lambda b: b"\x00garbage" * 100, id="garbage"),
-        pytest.param(lambda b: marshal.dumps(("wrong", "shape")), id="wrong-shape"),
+        pytest.param(_other_database, id="another-database"),
         pytest.param(lambda b: b[:100] + bytes(reversed(b[100:200])) + b[200:], id="flipped-bytes"),
+        pytest.param(_flip_middle, id="damaged-pages"),
     ],
 )
 def test_corrupt_cache_is_ignored_and_rebuilt(kb_dir: Path, _isolated_env: Path, damage) -> None:  # type: ignore[no-untyped-def]
+    from pakaz import query
+
     good = load(kb_dir)
+    answers = [e.id for e in query.timeline(good, query="visit")]
     (path,) = cache_files(_isolated_env)
     path.write_bytes(damage(path.read_bytes()))
-    assert load(kb_dir) == good
-    assert load(kb_dir) == good  # and the rebuilt cache is good again
-
-
-def forge(path: Path, change: Callable[[Any], Any]) -> None:
-    """Rewrite a cache file's header with `change` and a valid checksum, as someone who can write the cache could."""
-    from array import array
-
-    data = path.read_bytes()
-    size = int.from_bytes(data[4:12], "little")
-    expected, (meta, collections) = change(marshal.loads(data[12 : 12 + size]))
-    delta = len(marshal.dumps((expected, (meta, collections)))) - size  # offsets are absolute: move them
-
-    def shift(raw: bytes) -> bytes:
-        return array("q", [o + delta for o in array("q", raw)]).tobytes()
-
-    moved = tuple((shift(rows), shift(lines), keys) for rows, lines, keys in collections)
-    header = marshal.dumps((expected, (meta, moved)))
-    rest = len(header).to_bytes(8, "little") + header + data[12 + size :]
-    path.write_bytes(binascii.crc32(rest).to_bytes(4, "little") + rest)
-
-
-def test_cache_with_foreign_objects_is_rejected(kb_dir: Path, _isolated_env: Path) -> None:
-    good = load(kb_dir)
-    (path,) = cache_files(_isolated_env)
-    code = compile("open('pwned', 'w')", "x", "exec")
-
-    def plant(header: Any) -> Any:
-        expected, (meta, collections) = header
-        rows, lines, keys = collections[2]  # events
-        keys = dict(keys, date=(code,) * len(keys["date"]))  # marshal writes the one code object once
-        return (expected, (meta, (*collections[:2], (rows, lines, keys), *collections[3:])))
-
-    forge(path, plant)
     again = load(kb_dir)
+    assert [e.id for e in query.timeline(again, query="visit")] == answers  # never a wrong answer
     assert again == good
-    assert list(column(again.events, "date")) == [e.date for e in good.events]  # the forged column was not used
-    assert not Path("pwned").exists()
+    assert load(kb_dir) == good  # and the rebuilt cache is good again
+    assert cache_files(_isolated_env)
 
 
-def test_forged_record_is_a_miss_answered_from_the_yaml(kb_dir: Path, _isolated_env: Path) -> None:
+def _set(path: Path, sql: str) -> None:
+    """Change a cache file as someone who can write the cache could (it is then no longer immutable)."""
+    with sqlite3.connect(path) as db:
+        db.execute(sql)
+
+
+@pytest.mark.parametrize(
+    "stored",
+    ["null", '{"id": 1}', "[1, 2, 3]", "not json", '{"id": "x", "title": {"nested": true}}'],
+)
+def test_a_stored_record_that_is_not_what_pakaz_writes_is_a_miss_answered_from_the_yaml(
+    kb_dir: Path, _isolated_env: Path, stored: str
+) -> None:
     good = kbmod.parse_dir(kb_dir)[0]
+    assert good is not None
     load(kb_dir)
     (path,) = cache_files(_isolated_env)
-    data = bytearray(path.read_bytes())
-    size = int.from_bytes(data[4:12], "little")
-    start = 12 + size  # the first record's marshal blob: make it another type, keep the checksum valid
-    data[start] = ord("N")  # marshal's None
-    data[:4] = binascii.crc32(bytes(data[4:])).to_bytes(4, "little")
-    path.write_bytes(bytes(data))
+    _set(path, f"UPDATE pakaz_sources SET json = '{stored}' WHERE pos = 0")
     kb = load(kb_dir)
-    assert good is not None
     assert list(kb.sources) == list(good.sources)  # never an error, never a wrong answer
     assert not path.exists()  # and the next run writes a good one
     assert list(load(kb_dir).sources) == list(good.sources)
+
+
+def test_stored_text_with_raw_control_characters_is_never_printed(kb_dir: Path, _isolated_env: Path) -> None:
+    from pakaz import query
+
+    load(kb_dir)
+    (path,) = cache_files(_isolated_env)
+    _set(path, "UPDATE pakaz_events SET json = replace(json, 'An embassy', 'An' || char(27) || '[31m') WHERE pos = 2")
+    found = query.timeline(load(kb_dir))
+    assert found.json_lines() is None  # type: ignore[attr-defined]
 
 
 def test_a_pickle_in_place_of_the_cache_is_never_unpickled(kb_dir: Path, _isolated_env: Path, tmp_path: Path) -> None:
@@ -385,11 +385,10 @@ def test_search_index_of_an_edited_kb_is_not_reused_within_a_process(kb_dir: Pat
 
 def test_jsonl_of_a_query_is_answered_without_building_records(kb_dir: Path) -> None:
     from pakaz import query
-    from pakaz.cache import stored_json_lines
 
     load(kb_dir)
     kb = load(kb_dir)
     found = query.timeline(kb, since="1995")
-    assert stored_json_lines(kb.events, found) is not None
-    assert isinstance(kb.events, CachedRecords)
+    assert isinstance(found, Found) and found.json_lines()
+    assert isinstance(kb.events, Table)
     assert kb.events._built == [None] * len(kb.events)  # the lines came from the file, no record was built

@@ -15,7 +15,7 @@ from typer.testing import Result
 
 from conftest import ROOT
 from pakaz import export as export_module
-from pakaz import query
+from pakaz import query, store
 from pakaz.errors import UsageError
 from pakaz.export import ExportError, export
 from pakaz.kb import KB, load
@@ -82,21 +82,45 @@ def _count(db: sqlite3.Connection, sql: str, *args: Any) -> int:
 def test_one_table_per_collection_keyed_by_id(exported: sqlite3.Connection) -> None:
     for collection in COLLECTIONS:
         columns = _columns(exported, collection)
-        assert columns["id"] == ("TEXT", False, 1), collection  # a PRIMARY KEY; pakaz ids are never null
-        assert [c for c, (_t, _n, pk) in columns.items() if pk] == ["id"]
+        if collection in ("events", "agreements"):
+            # Rowid tables whose rows are in timeline order, so that Datasette lists them so; the id
+            # is unique and what every link refers to.
+            assert columns["id"] == ("TEXT", True, 0), collection
+            indexes = exported.execute(f"PRAGMA index_list({collection})").fetchall()
+            assert any(unique and exported.execute(f"PRAGMA index_info({name})").fetchall()[0][2] == "id"
+                       for _seq, name, unique, *_rest in indexes), collection  # fmt: skip
+        else:
+            assert columns["id"] == ("TEXT", False, 1), collection  # a PRIMARY KEY; pakaz ids are never null
+            assert [c for c, (_t, _n, pk) in columns.items() if pk] == ["id"]
+
+
+def test_events_and_agreements_are_stored_in_timeline_order_undated_last(
+    exported: sqlite3.Connection, mini: KB
+) -> None:
+    stored = [r[0] for r in exported.execute("SELECT id FROM events ORDER BY rowid")]
+    assert stored == [e.id for e in query.timeline(mini)]
+    assert stored[-1] == "undated-event"
+    stored = [r[0] for r in exported.execute("SELECT id FROM agreements ORDER BY rowid")]
+    assert stored == [a.id for a in query.agreements(mini)]
 
 
 def test_columns_have_proper_types(exported: sqlite3.Connection) -> None:
     indicators = _columns(exported, "indicators")
     assert indicators["year"][:2] == ("INTEGER", True)
-    assert indicators["value"][:2] == ("REAL", True)
+    assert indicators["value"][:2] == ("NUMERIC", True)  # REAL would turn 78810000000 into 78810000000.0
     assert indicators["period"][:2] == ("TEXT", False)
     events = _columns(exported, "events")
     assert events["title"][:2] == ("TEXT", True)
     assert events["date"][:2] == ("TEXT", False)  # partial ISO dates stay text: "1995", "1995-07"
-    assert {r[0] for r in exported.execute("SELECT DISTINCT typeof(year) || typeof(value) FROM indicators")} == {
-        "integerreal"
-    }
+    types = dict(exported.execute("SELECT id, typeof(year) || ' ' || typeof(value) FROM indicators"))
+    assert types["gdp-aze-2022"] == "integer integer"  # a whole number stays whole
+    assert types["gdp-aze-2023"] == "integer real"
+    value = exported.execute("SELECT value FROM indicators WHERE id = 'gdp-aze-2022'").fetchone()[0]
+    assert value == 78810000000 and isinstance(value, int)
+    assert json.loads(exported.execute("SELECT sectors FROM events WHERE id = 'energy-visit'").fetchone()[0]) == [
+        "energy",
+        "diplomacy",
+    ]
 
 
 def test_every_field_of_every_record_has_a_column_or_a_link_table(exported: sqlite3.Connection, mini: KB) -> None:
@@ -107,7 +131,8 @@ def test_every_field_of_every_record_has_a_column_or_a_link_table(exported: sqli
         if collection == "errata":
             lists.add("records")  # erratum_records, checked below
         assert columns | lists == set(record._fields), collection
-        assert not columns & lists
+        # Sectors are both a link table and a JSON array, for Datasette's facets.
+        assert columns & lists == ({"sectors"} if collection in ("events", "agreements") else set())
 
 
 def test_link_tables_have_foreign_keys(exported: sqlite3.Connection) -> None:
@@ -282,30 +307,40 @@ def test_bad_filter_values_are_usage_errors(mini: KB, tmp_path: Path) -> None:
 def test_metadata_has_the_keys_datasette_reads(tmp_path: Path) -> None:
     kb = load()
     export(kb, tmp_path / "pakaz.db")
-    metadata = json.loads((tmp_path / "metadata.json").read_text(encoding="utf-8"))
+    metadata = json.loads((tmp_path / "pakaz.metadata.json").read_text(encoding="utf-8"))
     assert metadata["title"] == kb.meta.title
     assert kb.meta.version in metadata["description"]
     assert metadata["license"] == kb.meta.licence
     assert metadata["license_url"] == "https://creativecommons.org/licenses/by/4.0/"
     assert metadata["source"] == f"pakaz knowledge base {kb.meta.version} ({kb.meta.date})"
     assert list(metadata["databases"]) == ["pakaz"]  # Datasette names a database after its file's stem
+    assert metadata["databases"]["pakaz"]["description"] == metadata["description"]  # the database page's
 
 
 def test_metadata_describes_every_table_and_column(
     mini: KB, tmp_path: Path, connect: Callable[[Path], sqlite3.Connection]
 ) -> None:
     export(mini, tmp_path / "mini.db")
-    tables = json.loads((tmp_path / "metadata.json").read_text(encoding="utf-8"))["databases"]["mini"]["tables"]
+    document = json.loads((tmp_path / "mini.metadata.json").read_text(encoding="utf-8"))
+    tables = document["databases"]["mini"]["tables"]
     db = connect(tmp_path / "mini.db")
-    real = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'") if "_fts" not in r[0]]
+    names = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    real = [n for n in names if "_fts" not in n and not n.startswith("pakaz_")]
     for table in real:
         assert tables[table]["description"], table
         assert list(tables[table]["columns"]) == list(_columns(db, table)), table
         assert all(tables[table]["columns"].values()), table
-    assert tables["events"]["sort"] == "date"
+    # What pakaz itself queries, the full-text indexes and the link tables are hidden from the lists of
+    # tables: what is left is what a reader browses.
+    shown = {n for n in names if not tables.get(n, {}).get("hidden") and not n.startswith("events_fts_")
+             and not n.startswith("agreements_fts_") and not n.startswith("pakaz_search_")}  # fmt: skip
+    assert shown == {"meta", "sources", "sectors", "events", "agreements", "indicators", "envoys", "errata"}
+    assert all(tables[n]["hidden"] for n in names if n.startswith("pakaz_") and n in tables)
+    assert tables["events"]["facets"] == [{"array": "sectors"}, "type", "verification"]
+    assert "sort" not in tables["events"]  # rowid order is timeline order: undated last
     assert tables["sources"]["label_column"] == "title"
     assert tables["events_fts"]["hidden"] is True
-    assert "license" not in json.loads((tmp_path / "metadata.json").read_text(encoding="utf-8"))  # mini has none
+    assert "license" not in document  # mini has none
 
 
 def test_metadata_elsewhere_or_not_at_all(mini: KB, tmp_path: Path) -> None:
@@ -313,7 +348,7 @@ def test_metadata_elsewhere_or_not_at_all(mini: KB, tmp_path: Path) -> None:
     summary = export(mini, tmp_path / "a.db", metadata=tmp_path / "meta" / "datasette.json")
     assert summary.metadata == tmp_path / "meta" / "datasette.json"
     assert list(json.loads(summary.metadata.read_text(encoding="utf-8"))["databases"]) == ["a"]
-    assert not (tmp_path / "metadata.json").exists()
+    assert not (tmp_path / "a.metadata.json").exists()
     summary = export(mini, tmp_path / "b.db", with_metadata=False)
     assert summary.metadata is None
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.db", "b.db", "meta"]
@@ -333,10 +368,10 @@ def test_re_export_replaces_the_file(mini: KB, tmp_path: Path, connect: Callable
     export(mini, target, sectors=["energy"])
     assert target.stat().st_ino != first_inode  # a new file moved into place, not the old one rewritten
     assert _count(connect(target), "SELECT count(*) FROM events") == 1
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["kb.db", "metadata.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kb.db", "kb.metadata.json"]
 
 
-@pytest.mark.parametrize("where", ["_insert", "datasette_metadata", "_replace"])
+@pytest.mark.parametrize("where", ["build", "datasette_metadata", "_replace"])
 def test_a_failed_export_leaves_the_old_files_intact(
     mini: KB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
@@ -346,7 +381,7 @@ def test_a_failed_export_leaves_the_old_files_intact(
     def boom(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("injected failure")
 
-    monkeypatch.setattr(export_module, where, boom)
+    monkeypatch.setattr(store if where == "build" else export_module, where, boom)
     with pytest.raises(RuntimeError, match="injected failure"):
         export(mini, tmp_path / "kb.db", sectors=["energy"])
     assert _snapshot(tmp_path) == before  # same files, same bytes, no temporary left behind
@@ -363,10 +398,25 @@ def test_a_write_error_is_an_export_error_and_leaves_nothing(
     def full(*args: Any, **kwargs: Any) -> Any:
         raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr(export_module, "_insert", full)
+    monkeypatch.setattr(store, "build", full)
     with pytest.raises(ExportError, match=r"^cannot write .*kb\.db: database or disk is full$"):
-        export(mini, tmp_path / "kb.db")
+        export(mini, tmp_path / "kb.db", sectors=["energy"])
     assert _snapshot(tmp_path) == before
+
+
+def test_the_whole_kb_is_the_database_every_command_queries(
+    tmp_path: Path, connect: Callable[[Path], sqlite3.Connection]
+) -> None:
+    kb = load(ROOT / "tests" / "fixtures" / "mini")
+    export(kb, tmp_path / "kb.db")
+    exported, queried = connect(tmp_path / "kb.db"), kb.db.connection
+    for table in ("events", "agreements", "indicators", "sources", "pakaz_events", "pakaz_search"):
+        assert (
+            exported.execute(f"SELECT * FROM {table}").fetchall()
+            == queried.execute(f"SELECT * FROM {table}").fetchall()
+        )
+    # Except what only a cache holds: what it was built from.
+    assert exported.execute("SELECT count(*) FROM pakaz_info WHERE key = 'fingerprint'").fetchone()[0] == 0
 
 
 def test_permissions_of_a_replaced_file_are_kept(mini: KB, tmp_path: Path) -> None:
@@ -394,7 +444,7 @@ def test_directory_does_not_exist(mini: KB, tmp_path: Path) -> None:
 
 
 def test_metadata_path_is_a_directory(mini: KB, tmp_path: Path) -> None:
-    (tmp_path / "metadata.json").mkdir()
+    (tmp_path / "x.metadata.json").mkdir()
     with pytest.raises(ExportError, match=r"metadata\.json is a directory"):
         export(mini, tmp_path / "x.db")
     assert not (tmp_path / "x.db").exists()
@@ -437,7 +487,7 @@ def test_export_command(cli: Cli, tmp_path: Path, connect: Callable[[Path], sqli
     assert result.stdout == ""  # the data went to the file
     assert result.stderr.splitlines() == [
         f"Wrote {target}: 1 events, 0 agreements, 4 indicators, 3 envoys, 3 sources, 4 sectors, 1 errata",
-        f"Publish it with: datasette {target} -m {tmp_path / 'metadata.json'}",
+        f"Publish it with: datasette {target} -m {tmp_path / 'out.metadata.json'}",
     ]
     assert [r[0] for r in connect(target).execute("SELECT id FROM events")] == ["energy-visit"]
 
@@ -463,3 +513,31 @@ def test_module_has_no_cli_dependencies() -> None:
     source = (ROOT / "src" / "pakaz" / "export.py").read_text(encoding="utf-8")
     assert "typer" not in source
     assert "print(" not in source and "sys.stderr" not in source  # errors are raised, never printed
+
+
+# --- one metadata file for several databases -------------------------------------------------------
+
+
+def test_metadata_merges_into_a_datasette_metadata_file_keeping_other_databases(mini: KB, tmp_path: Path) -> None:
+    shared = tmp_path / "metadata.json"
+    other = {"title": "Our data", "databases": {"prices": {"description": "Prices", "tables": {"p": {"hidden": True}}}}}
+    shared.write_text(json.dumps(other), encoding="utf-8")
+    export(mini, tmp_path / "kb.db", metadata=shared)
+    document = json.loads(shared.read_text(encoding="utf-8"))
+    assert document["databases"]["prices"] == other["databases"]["prices"]  # kept as it was
+    assert document["title"] == "Our data"  # the file's own title is not ours to replace
+    assert document["databases"]["kb"]["tables"]["events"]["facets"]
+    assert document["databases"]["kb"]["source"].startswith("pakaz knowledge base")
+    export(mini, tmp_path / "kb2.db", metadata=shared)  # a second export adds its own entry
+    assert set(json.loads(shared.read_text(encoding="utf-8"))["databases"]) == {"prices", "kb", "kb2"}
+
+
+def test_an_unrelated_file_is_never_replaced_by_metadata(mini: KB, tmp_path: Path) -> None:
+    for text in ('{"name": "my-package", "version": "1.0"}', "not json at all", "[1, 2]"):
+        target = tmp_path / "package.json"
+        target.write_text(text, encoding="utf-8")
+        with pytest.raises(ExportError, match="exists and is not a Datasette metadata file"):
+            export(mini, tmp_path / "kb.db", metadata=target)
+        assert target.read_text(encoding="utf-8") == text
+    export(mini, tmp_path / "kb.db", metadata=target, force=True)  # unless asked to
+    assert json.loads(target.read_text(encoding="utf-8"))["databases"]["kb"]

@@ -86,7 +86,7 @@ def _check_installed(pakaz: Path, python: Path, tmp_path: Path, cache: Path) -> 
     assert [set(r) >= {"id", "date", "title"} for r in json.loads(listing.stdout)] == [True, True]
     exported = _run([pakaz, "export", "kb.db"], env, elsewhere)
     assert exported.returncode == 0, exported.stderr
-    assert sorted(p.name for p in elsewhere.iterdir()) == ["kb.db", "metadata.json"]
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["kb.db", "kb.metadata.json"]
     # The tool's own environment, not this checkout, provides the code.
     where = _run([python, "-c", "import pakaz; print(pakaz.__file__)"], env, elsewhere)
     assert where.returncode == 0, where.stderr

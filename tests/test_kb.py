@@ -269,10 +269,9 @@ def test_version_follows_data_option(cli: Cli, kb_variant: Variant) -> None:
 def test_cache_is_written_where_pakaz_cache_dir_says(_isolated_env: Path) -> None:
     assert cache_dir() == _isolated_env
     first = load(MINI)
-    # The parsed KB, and beside it the search index that only `search` and `--query` read.
+    # The KB's database; the lock that parallel first runs take, and which KB directory it is of.
     names = sorted("".join(p.suffixes) for p in _isolated_env.iterdir())
-    # The lock that parallel first runs take, and which KB directory the cache is of.
-    assert names == [".lock", ".marshal", ".path", ".search.marshal"]
+    assert names == [".lock", ".path", ".sqlite"]
     assert load(MINI) == first
 
 

@@ -227,7 +227,7 @@ def test_python_m_pakaz_version(run: Run) -> None:
 def test_cache_goes_where_pakaz_cache_dir_says(run: Run, tmp_path: Path) -> None:
     cache = tmp_path / "my-cache"
     assert run("--data", str(MINI), "sectors", env={"PAKAZ_CACHE_DIR": str(cache)}).returncode == 0
-    assert sorted("".join(p.suffixes) for p in cache.iterdir()) == [".lock", ".marshal", ".path", ".search.marshal"]
+    assert sorted("".join(p.suffixes) for p in cache.iterdir()) == [".lock", ".path", ".sqlite"]
 
 
 @pytest.mark.parametrize(

@@ -143,7 +143,7 @@ EXPECTED = {
     ("errata", 80): ["status", "claim", "finding", "records"],
     ("errata", 100): ["status", "claim", "finding", "records", "id"],
     ("errata", 160): ["status", "claim", "finding", "records", "id"],
-    ("search", 80): ["kind", "date", "title", "match", "verification"],
+    ("search", 80): ["kind", "date", "title", "match"],  # why it matched, before how sure
     ("search", 100): ["kind", "date", "title", "match", "verification"],
     ("search", 160): ["kind", "date", "title", "match", "verification", "id"],
 }

@@ -194,7 +194,7 @@ def _evict_orphans(directory: Path) -> None:
                         stem.with_name(stem.name + suffix).unlink()
         except OSError:
             continue
-    for old in directory.glob("kb-*.marshal"):  # the binary format of pakaz before 0.9
+    for old in directory.glob("kb-*.marshal"):  # the binary format earlier versions of pakaz wrote
         with contextlib.suppress(OSError):
             old.unlink()
 

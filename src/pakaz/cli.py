@@ -996,16 +996,19 @@ def export(
         typer.Option(
             "--metadata",
             metavar="FILE",
-            help="Where to write the Datasette metadata (default: metadata.json beside FILE.db).",
+            help="Where to write the Datasette metadata (default: FILE.metadata.json beside FILE.db); an existing"
+            " metadata.json keeps its other databases.",
         ),
     ] = None,
     no_metadata: Annotated[bool, typer.Option("--no-metadata", help="Write the database only.")] = False,
     force: Annotated[
         bool,
-        typer.Option("--force", help="Replace FILE.db or the metadata file even if pakaz did not write them."),
+        typer.Option(
+            "--force", help="Replace FILE.db or the metadata file even if they are not a database and metadata."
+        ),
     ] = False,
 ) -> None:
-    """Write the KB to a SQLite database, with a Datasette metadata.json beside it.
+    """Write the KB to a SQLite database (the one pakaz queries), with Datasette metadata beside it.
 
     The filters select events and agreements; indicators, sources, sectors and errata are always exported whole.
 
@@ -1013,7 +1016,7 @@ def export(
     Examples:
       pakaz export pakaz.db
       pakaz export energy.db --sector energy --since 2020
-    Publish with: datasette pakaz.db -m metadata.json
+    Publish with: datasette pakaz.db -m pakaz.metadata.json
     """
     from pakaz.export import export as export_kb
     from pakaz.export import shown

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 import sys
+import unicodedata
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any, NamedTuple
 
 from pakaz.errors import UsageError
-from pakaz.store import END, MARK, SEARCHED, search_text
+from pakaz.store import END, MARK, SEARCHED, search_text, sector_text
 from pakaz.textfold import MAX_WORDS, fold
 
 # Facts first: among equally good matches, an event is a better answer than the source behind it.
@@ -115,6 +116,13 @@ class Term(NamedTuple):
     prefix: bool  # the last word typed, perhaps unfinished: matches words it begins
 
 
+def words_of(text: str) -> list[str]:
+    """The words of a text as the index splits them: lowercase, accents off (the index ignores
+    them too), punctuation dropped. "TÜRKİYE" is one word, "JF-17" two."""
+    decomposed = unicodedata.normalize("NFD", text.casefold())
+    return _TOKEN.findall("".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
 def _singular(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word
 
@@ -131,7 +139,7 @@ def synonym_groups(kb: Any) -> dict[tuple[str, ...], tuple[tuple[str, ...], ...]
         groups = {}
         sets = [s.terms for s in kb.synonyms] + [(s.id, *s.aliases) for s in kb.sectors]
         for terms in sets:
-            variants = tuple(dict.fromkeys(tuple(_TOKEN.findall(t.casefold())) for t in terms))
+            variants = tuple(dict.fromkeys(tuple(words_of(t)) for t in terms))
             variants = tuple(v for v in variants if v)
             for variant in variants:
                 key = _key(variant)
@@ -142,7 +150,7 @@ def synonym_groups(kb: Any) -> dict[tuple[str, ...], tuple[tuple[str, ...], ...]
 
 def terms(kb: Any, text: str) -> list[Term]:
     """The terms of a query: its words without stop words, phrases with synonyms taken together."""
-    words = _TOKEN.findall(text.casefold())
+    words = list(dict.fromkeys(words_of(text)))  # a word typed twice counts once
     if len(words) > MAX_WORDS:
         raise UsageError(f"a search of {len(words)} words is too long; give at most {MAX_WORDS}")
     groups = synonym_groups(kb)
@@ -158,11 +166,10 @@ def terms(kb: Any, text: str) -> list[Term]:
                 i += length
                 break
         else:
-            if fold(words[i]) not in STOP_WORDS:
+            # A single letter says nothing (the s of Pakistan's); the last word may be unfinished.
+            if fold(words[i]) not in STOP_WORDS and len(words[i]) > 1:
                 found.append(Term(((words[i],),), typing and i == len(words) - 1))
             i += 1
-    if not found and words:  # a query of stop words only: search for them after all
-        found = [Term(((w,),), False) for w in dict.fromkeys(words)]
     return list(dict.fromkeys(found))
 
 
@@ -185,11 +192,22 @@ def expression(term: Term) -> str:
     return "(" + " OR ".join(parts) + ")"
 
 
+def _literal(text: str) -> str | None:
+    """The text to look for as it is, for a query with no word worth searching (".*(", "a|b", "the
+    of"): its characters, searched for in the folded text as plain characters; None if blank."""
+    stripped = " ".join(text.split())
+    return fold(stripped) if stripped else None
+
+
 def containing(kb: Any, collection: str, query: str) -> tuple[str, list[Any]]:
     """An SQL condition on `pos` for the records of `collection` that match every term of `query`."""
     found = terms(kb, query)
     if not found:
-        raise UsageError("Invalid value for '--query': give at least one word to search for")
+        literal = _literal(query)
+        if literal is None:
+            raise UsageError("Invalid value for '--query': give at least one word to search for")
+        condition = "pos IN (SELECT pos FROM pakaz_search WHERE collection = ? AND instr(folded, ?) > 0)"
+        return condition, [collection, literal]
     if kb.db.fts:
         match = " AND ".join(expression(t) for t in found)
         return "pos IN (SELECT pos FROM pakaz_search WHERE pakaz_search MATCH ? AND collection = ?)", [
@@ -231,16 +249,20 @@ def search(kb: Any, text: str, *, verification: AbstractSet[str] = frozenset(), 
     summary, a rare word more than a common one). With `verification`, facts only.
     """
     found = terms(kb, text)
-    if not found:
+    literal = None if found else _literal(text)
+    if not found and literal is None:
         raise UsageError("Invalid value for 'TEXT': give at least one word to search for")
     collections = FACTS if verification else SEARCHED
     db = kb.db
-    if db.fts:
+    if literal is not None:
+        sql = "SELECT collection, pos, 1.0, 1 FROM pakaz_search WHERE instr(folded, ?) > 0"
+        rows = [tuple(r) for r in db.rows(sql, (literal,))]
+    elif db.fts:
         rows = _fts_rows(db, found)
     else:
         _say_reduced()
         rows = _scan_rows(db, found)
-    need = max(1, (len(found) + 1) // 2)
+    need = max(1, (len(found) + 1) // 2)  # with a literal, no terms: every row has its one match
     rows = [r for r in rows if r[3] >= need and r[0] in collections]
     if verification:
         allowed = {
@@ -251,11 +273,11 @@ def search(kb: Any, text: str, *, verification: AbstractSet[str] = frozenset(), 
     rows.sort(key=lambda r: (r[0] not in FACTS, -r[3], -r[2], rank[r[0]], r[1]))
     if limit is not None:
         rows = rows[:limit]
-    sector_words = {s.id: " ".join((s.id, s.label)) for s in kb.sectors}
+    sector_words = sector_text(kb)
     hits = []
     for collection, pos, score, matched in rows:
         record = getattr(kb, collection)[pos]
-        shown = snippet(search_text(collection, record, sector_words), found)
+        shown = snippet(search_text(collection, record, sector_words), found, literal)
         hits.append(Hit(collection, record, round(score, 3), matched, shown))
     return hits
 
@@ -322,22 +344,35 @@ def _stems(found: Sequence[Term]) -> list[tuple[str, bool]]:
     return stems
 
 
-def snippet(texts: Sequence[str], found: Sequence[Term]) -> str:
-    """The first matching passage of a record (summary, notes, other fields, then title), its
+def snippet(texts: Sequence[str], found: Sequence[Term], literal: str | None = None) -> str:
+    """The first matching passage of a record (summary, notes, title, then its other fields), its
     matching words between MARK and END; the start of the summary when none can be pointed at."""
     stems = _stems(found)
+
+    def matches(word: str) -> bool:
+        return literal in fold(word) if literal is not None else _matches(word, stems)
+
     title, summary, notes, other = [*texts, "", "", "", ""][:4]
-    for text in (summary, notes, other, title):
+    for text in (summary, notes, title, other):
         words = _WORD.findall(text.replace(MARK, " ").replace(END, " "))
-        hits = [i for i, w in enumerate(words) if _matches(w, stems)]
+        hits = [i for i, w in enumerate(words) if matches(w)]
         if not hits:
             continue
         start = max(0, hits[0] - CONTEXT // 3)
         end = min(len(words), start + CONTEXT)
-        shown = [MARK + w + END if i in hits else w for i, w in enumerate(words[start:end], start)]
+        shown = [_mark(w) if i in hits else w for i, w in enumerate(words[start:end], start)]
         return ("… " if start else "") + " ".join(shown) + (" …" if end < len(words) else "")
     words = _WORD.findall(summary or title)
     return " ".join(words[:CONTEXT]) + (" …" if len(words) > CONTEXT else "")
+
+
+_EDGES = re.compile(r"^(\W*)(.*?)(\W*)$", re.S)
+
+
+def _mark(word: str) -> str:
+    """A word between the marks, its surrounding punctuation outside them: "(JF-17)," marks JF-17."""
+    before, core, after = _EDGES.match(word).groups()  # type: ignore[union-attr]
+    return f"{before}{MARK}{core}{END}{after}" if core else word
 
 
 def plain(snippet: str) -> str:

@@ -160,15 +160,25 @@ def parse_dir(directory: Path) -> tuple[KB | None, list[Problem]]:
         except OSError:
             pass  # a directory that cannot be searched, a name too long, ...: read() says which
 
-        def take(item: Any, line: int, collection: str = collection, shown: str = shown) -> None:
+        # The problems of this file's records: dropped if the file turns out not to be plain YAML,
+        # which is then its one problem.
+        found_here: list[Problem] = []
+
+        def take(
+            item: Any,
+            line: int,
+            collection: str = collection,
+            shown: str = shown,
+            found_here: list[Problem] = found_here,
+        ) -> None:
             record, found = parse_record(collection, item, shown, line)
-            problems.extend(found)
+            found_here.extend(found)
             if record is None:
                 incomplete.add(collection)
                 return
             if record.id in where:
                 first_file, first_line = where[record.id]
-                problems.append(
+                found_here.append(
                     Problem(shown, line, f"duplicate id '{record.id}' (first used at {first_file}:{first_line})")
                 )
                 return
@@ -185,6 +195,7 @@ def parse_dir(directory: Path) -> tuple[KB | None, list[Problem]]:
             problems.append(Problem(shown, 0, "nesting is too deep"))
             incomplete.add(collection)
             continue
+        problems.extend(found_here)
         problems.extend(soft)
         if data is None:
             empty = "a mapping" if name == "meta.yaml" else "[] for an empty collection"

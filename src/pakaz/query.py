@@ -191,7 +191,7 @@ class _Where:
 
     def text(self, kb: KB, collection: str, query: str | None) -> None:
         """Records containing every word of `query` (or a synonym of it)."""
-        if query is not None:
+        if query is not None and query.strip():  # an empty --query filters nothing
             from pakaz import fulltext
 
             condition, params = fulltext.containing(kb, collection, query)
@@ -206,7 +206,7 @@ def _found(kb: KB, collection: str, where: _Where, order: str, limit: int | None
     params = list(where.params)
     if limit is not None:
         sql += " LIMIT ?"
-        params.append(limit)
+        params.append(min(limit, 2**62))  # SQLite's integers are 64-bit
     return Found(getattr(kb, collection), kb.db.rows(sql, params))
 
 
@@ -335,10 +335,15 @@ def _newest_first(date: str) -> str:
 
 def find(kb: KB, record_id: str) -> Record:
     """The record with this id in any collection, or NotFoundError with the closest ids."""
-    for collection in SEARCH_ORDER:
-        found = kb.db.rows(f"SELECT pos FROM pakaz_{_table(collection)} WHERE id = ?", (record_id,))
-        if found:
-            return getattr(kb, collection)[found[0][0]]  # type: ignore[no-any-return]
+    try:
+        record_id.encode("utf-8")
+    except UnicodeEncodeError:  # an id that is not text (undecodable bytes in argv) is no record's
+        pass
+    else:
+        for collection in SEARCH_ORDER:
+            found = kb.db.rows(f"SELECT pos FROM pakaz_{_table(collection)} WHERE id = ?", (record_id,))
+            if found:
+                return getattr(kb, collection)[found[0][0]]  # type: ignore[no-any-return]
     all_ids = [i for collection in SEARCH_ORDER for i in ids(kb, collection)]
     import difflib  # only on the error path: it costs startup time
 

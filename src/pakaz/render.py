@@ -312,7 +312,7 @@ COLUMNS: dict[str, Column] = {
     "status": Column(13, 13),
     "post": Column(10, 10),
     "role": Column(10, 17, many=True),
-    "match": Column(8, 14),
+    "match": Column(20, 70, prose=True),  # a search hit's words in context
     "cited_by": Column(8, 8, right=True),
     "events": Column(6, 6, right=True),
     "agreements": Column(10, 10, right=True),
@@ -455,6 +455,26 @@ def _cell_style(column: str, value: str) -> str:
     return VERIFICATION_STYLE.get(value, "") if column == "verification" else ""
 
 
+# Where a highlighted word (a search hit's matching word) begins and ends in a cell's text.
+HIGHLIGHT, HIGHLIGHT_END = "\ue000", "\ue001"
+_HIGHLIGHTED = re.compile(f"{HIGHLIGHT}(.*?){HIGHLIGHT_END}")
+
+
+def _unmark(text: str) -> tuple[str, frozenset[str]]:
+    """A cell's text without its highlight marks, and the words they marked."""
+    if HIGHLIGHT not in text:
+        return text, frozenset()
+    return text.replace(HIGHLIGHT, "").replace(HIGHLIGHT_END, ""), frozenset(_HIGHLIGHTED.findall(text))
+
+
+def _marked(piece: str, marked: frozenset[str], style: str = "") -> Any:
+    """A line of a cell, its highlighted words drawn in bold yellow (plain when colour is off)."""
+    text = _text("", style)
+    for part in re.split(r"(\s+)", piece):
+        text.append(part, style="bold yellow" if part and part.strip(".,;:()'\"…") in marked else None)
+    return text
+
+
 def _render_cards(listing: Listing, rows: list[dict[str, Any]], style: Style) -> str:
     """One block per record, for terminals too narrow for columns: short fields (dates
     labelled), then prose, then the id."""
@@ -491,8 +511,9 @@ def _render_cards(listing: Listing, rows: list[dict[str, Any]], style: Style) ->
                 console.print(line, soft_wrap=True)
         for column in columns:
             if column_spec(column).prose:
-                for piece in wrap(visible(display(column, shown)), style.width):
-                    console.print(_text(piece), soft_wrap=True)
+                prose, marked = _unmark(visible(display(column, shown)))
+                for piece in wrap(prose, style.width):
+                    console.print(_marked(piece, marked), soft_wrap=True)
         if "id" in columns:
             for piece in wrap(visible(str(row.get("id", ""))), style.width):  # whole where it fits
                 console.print(_text(piece, "dim"), soft_wrap=True)
@@ -516,6 +537,12 @@ def render_table(listing: Listing, style: Style) -> str:
     else:
         columns = list(listing.table_columns)
     cells = [{c: visible(display(c, dict(row, _shown=columns))) for c in columns} for row in rows]
+    marks = []
+    for cell in cells:
+        marked: dict[str, frozenset[str]] = {}
+        for c in columns:
+            cell[c], marked[c] = _unmark(cell[c])
+        marks.append(marked)
     natural = {c: max([cell_len(c), *(max(map(cell_len, cell[c].split("\n"))) for cell in cells)]) for c in columns}
     words = {
         c: max(
@@ -543,7 +570,7 @@ def render_table(listing: Listing, style: Style) -> str:
     console.print(header, soft_wrap=True)
     rule = "─" if console.encoding.lower().startswith("utf") else "-"
     console.print(_text(rule * (sum(widths.values()) + GAP * (len(columns) - 1))), soft_wrap=True)
-    for cell in cells:
+    for cell, marked in zip(cells, marks):
         wrapped = {
             c: [shorten(cell[c], widths[c])] if column_spec(c).cut else wrap(cell[c], widths[c]) for c in columns
         }
@@ -554,7 +581,11 @@ def render_table(listing: Listing, style: Style) -> str:
                 piece = wrapped[column][n] if n < len(wrapped[column]) else ""
                 if i:
                     line.append(" " * GAP)
-                line.append(_pad(piece, widths[column], spec.right), style=_cell_style(column, cell[column]))
+                padded = _pad(piece, widths[column], spec.right)
+                if marked[column]:
+                    line.append_text(_marked(padded, marked[column]))
+                else:
+                    line.append(padded, style=_cell_style(column, cell[column]))
             line.rstrip()
             console.print(line, soft_wrap=True)
     return str(console.file.getvalue())

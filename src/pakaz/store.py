@@ -118,32 +118,40 @@ def search_text(collection: str, record: Any, sector_words: dict[str, str]) -> t
                 out.append(str(part))
         return "\n".join(out)
 
-    ident = record.id.replace("-", " ")
     if collection == "events":
         sectors = [sector_words.get(s, s) for s in record.sectors]
         return (
             record.title,
             record.summary,
             record.notes or "",
-            join(record.place, record.actors, record.type, *sectors, ident),
+            join(record.place, record.actors, record.type, *sectors),
         )
     if collection == "agreements":
         sectors = [sector_words.get(s, s) for s in record.sectors]
-        other = join(record.place, record.parties, record.signatories, record.type, record.status, *sectors, ident)
+        other = join(record.place, record.parties, record.signatories, record.type, record.status, *sectors)
         return record.title, record.summary, record.notes or "", other
     if collection == "indicators":
         summary = join(record.name.replace("-", " "), _COUNTRIES.get(record.country), record.period)
-        return record.label, summary, record.notes or "", join(record.country, record.year, record.unit, ident)
+        return record.label, summary, record.notes or "", join(record.country, record.year, record.unit)
     if collection == "envoys":
-        return record.person, join(record.role.replace("-", " "), _POSTS.get(record.post)), record.notes or "", ident
+        return record.person, join(record.role.replace("-", " "), _POSTS.get(record.post)), record.notes or "", ""
     if collection == "errata":
-        return record.claim, record.finding, record.notes or "", join(record.status, record.records)
+        return record.claim, record.finding, record.notes or "", record.status
     if collection == "sectors":
         return record.label, record.description or "", "", join(record.id, record.aliases)
     if collection == "sources":
-        other = join(record.authors, record.kind, record.published, ident)
+        other = join(record.authors, record.kind, record.published)
         return record.title, record.publisher, record.notes or "", other
     return "", "", "", ""
+
+
+def sector_text(kb: Any) -> dict[str, str]:
+    """What a record's sector ids read as in search: the id and the label's words."""
+    words = {}
+    for sector in kb.sectors:
+        label = sector.label.split()
+        words[sector.id] = " ".join(label if sector.id in map(str.casefold, label) else [sector.id, *label])
+    return words
 
 
 def _unmarked(text: str) -> str:
@@ -179,7 +187,7 @@ def build(
     for table_name, _columns in tables.FTS:
         connection.execute(f"INSERT INTO {table_name}_fts({table_name}_fts) VALUES ('rebuild')")
 
-    sector_words = {s.id: " ".join((s.id, s.label)) for s in kb.sectors}
+    sector_words = sector_text(kb)
     for collection in COLLECTIONS:
         records = chosen.get(collection, getattr(kb, collection))
         connection.executemany(
@@ -207,7 +215,8 @@ def build(
 
 def _search_row(collection: str, pos: int, record: Any, sector_words: dict[str, str]) -> tuple[Any, ...]:
     texts = [_unmarked(t) for t in search_text(collection, record, sector_words)]
-    return (collection, pos, *texts, fold("\n".join(texts)))
+    # The folded text also holds the id's words: an id is found, if only by its weakest column.
+    return (collection, pos, *texts, fold("\n".join([*texts, record.id.replace("-", " ")])))
 
 
 # --- reading ----------------------------------------------------------------------------
