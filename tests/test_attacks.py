@@ -370,6 +370,7 @@ def test_every_statement_takes_its_values_as_parameters() -> None:
 # The expressions allowed inside SQL f-strings: table and column names, placeholders, weights.
 _SQL_NAMES = {
     "self.collection", "_table(collection)", "collection", "name", "table_name", "where", "order", "matched",
+    "self.sql",
     "_WEIGHTS", "', '.join('?' * len(verification))", "marks", "', '.join(searched)", "diacritics",
     "table.name", "indexed", "suffix", "columns", "', '.join('?' * len(chosen))", "c", "table", "column",
     "' + '.join(conditions)", "' + '.join(in_title)", "' OR '.join(conditions)",

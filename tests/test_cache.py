@@ -392,3 +392,68 @@ def test_jsonl_of_a_query_is_answered_without_building_records(kb_dir: Path) -> 
     assert isinstance(found, Found) and found.json_lines()
     assert isinstance(kb.events, Table)
     assert kb.events._built == [None] * len(kb.events)  # the lines came from the file, no record was built
+
+
+# --- faults of the database engine ----------------------------------------------------------------------
+
+
+def test_a_full_disk_while_writing_the_cache_is_answered_from_the_yaml(
+    kb_dir: Path, _isolated_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pakaz import store
+
+    expected = titles(load(kb_dir, use_cache=False))
+    real = store.build
+
+    def full(connection: sqlite3.Connection, kb: kbmod.KB, **kwargs: object) -> object:
+        if kwargs.get("info"):  # the cache, not the in-memory database
+            raise sqlite3.OperationalError("database or disk is full")
+        return real(connection, kb, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store, "build", full)
+    kb = load(kb_dir)
+    assert titles(kb) == expected
+    from pakaz import query
+
+    assert [e.id for e in query.timeline(kb, query="embassy")] == ["march-event"]
+    assert cache_files(_isolated_env) == []
+    assert [p.name for p in _isolated_env.iterdir() if p.name.startswith(".tmp")] == []  # nothing half-written
+    assert capsys.readouterr().err == ""
+
+
+def test_a_cache_file_locked_by_another_process_is_read_or_replaced(kb_dir: Path, _isolated_env: Path) -> None:
+    from pakaz import query
+
+    good = [e.id for e in query.timeline(load(kb_dir))]
+    (path,) = cache_files(_isolated_env)
+    holder = sqlite3.connect(path, isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")  # another process in the middle of a write
+        assert [e.id for e in query.timeline(load(kb_dir))] == good
+    finally:
+        holder.close()
+
+
+def test_search_without_fts5_still_works_and_says_so_once(
+    kb_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pakaz import fulltext, query, store
+
+    monkeypatch.setattr(store, "has_fts5", lambda: False)
+    monkeypatch.setattr(fulltext, "_warned", False)
+    kb = load(kb_dir, use_cache=False)
+    assert not kb.db.fts
+    assert [h.record.id for h in query.search(kb, "embassy")] == ["march-event"]
+    assert [h.record.id for h in query.search(kb, "TURKİYE 1995")][:1] == ["year-event"]
+    assert [e.id for e in query.timeline(kb, query="turkiye")] == ["year-event"]
+    query.search(kb, '"NEAR" OR -x*')  # words, never syntax: it must not raise
+    assert capsys.readouterr().err.count("no FTS5") == 1
+
+
+def test_no_input_makes_a_full_text_query_fail(kb_dir: Path) -> None:
+    from pakaz import query
+
+    kb = load(kb_dir)
+    for text in ('"', "*", "-", "NEAR", "AND OR NOT", 'a"b', "x*", "^y", "col:umn", "NEAR(a b)", "'; DROP TABLE x; --"):
+        query.search(kb, text)
+        list(query.timeline(kb, query=text))

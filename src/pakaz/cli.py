@@ -362,7 +362,7 @@ class Output:
         if self.fmt is Format.jsonl and not self.fields and isinstance(found, Found):
             lines = found.json_lines()
             if lines is not None:
-                if not found and self.is_tty:
+                if not lines and self.is_tty:
                     sys.stderr.write(empty_note + "\n")
                 self.show(lines)
                 return

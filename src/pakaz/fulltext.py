@@ -116,11 +116,16 @@ class Term(NamedTuple):
     prefix: bool  # the last word typed, perhaps unfinished: matches words it begins
 
 
-def words_of(text: str) -> list[str]:
+def words_of(text: str, *, keep_case: bool = False) -> list[str]:
     """The words of a text as the index splits them: lowercase, accents off (the index ignores
     them too), punctuation dropped. "TÜRKİYE" is one word, "JF-17" two."""
-    decomposed = unicodedata.normalize("NFD", text.casefold())
+    decomposed = unicodedata.normalize("NFD", text if keep_case else text.casefold())
     return _TOKEN.findall("".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
+def _acronyms(text: str) -> set[str]:
+    """The words typed in capitals ("IT", "US"): an acronym, never a stop word."""
+    return {w.casefold() for w in words_of(text, keep_case=True) if len(w) > 1 and w.isupper()}
 
 
 def _singular(word: str) -> str:
@@ -154,6 +159,11 @@ def terms(kb: Any, text: str) -> list[Term]:
     if len(words) > MAX_WORDS:
         raise UsageError(f"a search of {len(words)} words is too long; give at most {MAX_WORDS}")
     groups = synonym_groups(kb)
+    acronyms = _acronyms(text)
+
+    def ignored(word: str) -> bool:
+        return word not in acronyms and fold(word) in STOP_WORDS
+
     typing = bool(text.rstrip()) and text.rstrip()[-1].isalnum()  # the last word may be unfinished
     found: list[Term] = []
     i = 0
@@ -161,13 +171,13 @@ def terms(kb: Any, text: str) -> list[Term]:
         for length in range(min(4, len(words) - i), 0, -1):
             phrase = tuple(words[i : i + length])
             variants = groups.get(_key(phrase))
-            if variants is not None and not (length == 1 and fold(phrase[0]) in STOP_WORDS):
+            if variants is not None and not (length == 1 and ignored(phrase[0])):
                 found.append(Term(tuple(dict.fromkeys((phrase, *variants))), False))
                 i += length
                 break
         else:
             # A single letter says nothing (the s of Pakistan's); the last word may be unfinished.
-            if fold(words[i]) not in STOP_WORDS and len(words[i]) > 1:
+            if not ignored(words[i]) and len(words[i]) > 1:
                 found.append(Term(((words[i],),), typing and i == len(words) - 1))
             i += 1
     return list(dict.fromkeys(found))

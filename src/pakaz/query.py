@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pakaz.dates import check_partial, first_day, last_day
 from pakaz.errors import NotFoundError, UsageError
-from pakaz.fulltext import Hit
 from pakaz.kb import KB
 from pakaz.model import (
     AGREEMENT_TYPES,
@@ -23,8 +22,11 @@ from pakaz.model import (
     Sector,
     Source,
 )
-from pakaz.store import Found
+from pakaz.store import UNDATED, Found
 from pakaz.textfold import fold
+
+if TYPE_CHECKING:
+    from pakaz.fulltext import Hit
 
 COUNTRY_ALIASES = {
     "pak": "PAK", "pk": "PAK", "pakistan": "PAK",
@@ -207,7 +209,7 @@ def _found(kb: KB, collection: str, where: _Where, order: str, limit: int | None
     if limit is not None:
         sql += " LIMIT ?"
         params.append(min(limit, 2**62))  # SQLite's integers are 64-bit
-    return Found(getattr(kb, collection), kb.db.rows(sql, params))
+    return Found(getattr(kb, collection), kb.db, sql, params)
 
 
 def timeline(
@@ -231,8 +233,8 @@ def timeline(
     where.one_of("verification", verification)
     where.years(years)
     where.text(kb, "events", query)
-    # Newest first, with undated events still last: they are not the newest.
-    order = "lo IS NULL, lo DESC, id DESC" if reverse else "lo IS NULL, lo, id"
+    # Undated events sort last (their first day is UNDATED); newest first, they still come last.
+    order = f"lo = '{UNDATED}', lo DESC, id DESC" if reverse else "lo, id"
     return _found(kb, "events", where, order, limit)
 
 
@@ -256,7 +258,7 @@ def agreements(
     where.one_of("verification", verification)
     where.years(years)
     where.text(kb, "agreements", query)
-    return _found(kb, "agreements", where, "lo IS NULL, lo, id", limit)
+    return _found(kb, "agreements", where, "lo, id", limit)
 
 
 def indicators(

@@ -90,6 +90,7 @@ FIELD_ALIASES = {"checked": "verification", "status": "verification", "until": "
 
 # --- machine formats ------------------------------------------------------------------
 
+_TSV_SPECIAL = re.compile(r"[\\\t\n\r]")
 _TSV_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # CSV quotes tab, CR and LF (they round-trip); every other control is shown as in tsv.
@@ -131,7 +132,9 @@ def visible(text: str) -> str:
 
 def _tsv_cell(value: Any) -> str:
     text = _plain(value)
-    text = re.sub(r"[\\\t\n\r]", lambda m: _TSV_ESCAPES[m.group()], text)
+    if text.isprintable() and "\\" not in text:  # no tab, newline, control or bidi mark: the common case
+        return text
+    text = _TSV_SPECIAL.sub(lambda m: _TSV_ESCAPES[m.group()], text)
     return visible(text)
 
 

@@ -286,14 +286,13 @@ def write(directory: Path) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    from pakaz.kb import bundled_dir
+    import pakaz
 
+    bundled_schemas = Path(next(iter(pakaz.__path__))) / "data" / "schema"  # as kb.bundled_dir() finds the KB
     parser = argparse.ArgumentParser(
         prog="python -m pakaz.schema", description="Write the JSON Schemas of the KB files."
     )
-    parser.add_argument(
-        "directory", nargs="?", type=Path, default=bundled_dir() / "schema", help="default: data/schema"
-    )
+    parser.add_argument("directory", nargs="?", type=Path, default=bundled_schemas, help="default: data/schema")
     parser.add_argument("--check", action="store_true", help="only report out-of-date files (exit 1 if any)")
     args = parser.parse_args(argv)
     if args.check:

@@ -30,6 +30,9 @@ SEARCHED = ("events", "agreements", "indicators", "envoys", "errata", "sectors",
 SEARCH_COLUMNS = ("title", "summary", "notes", "other", "folded")
 # Where highlighted words begin and end in a snippet: private-use characters, removed from KB text.
 MARK, END = "\ue000", "\ue001"
+# The first day of an undated record: after every date, so that date order puts it last (as
+# `timeline` does) and an index gives that order; its last day stays null, so no window holds it.
+UNDATED = "9999-99-99"
 
 
 def has_fts5() -> bool:
@@ -56,7 +59,8 @@ def private_statements(fts: bool) -> list[str]:
         for name in COLLECTIONS
     ]
     statements += [f"CREATE UNIQUE INDEX pakaz_{name}_id ON pakaz_{name} (id)" for name in COLLECTIONS]
-    statements += [f"CREATE INDEX pakaz_{name}_lo ON pakaz_{name} (lo, id)" for name in ("events", "agreements")]
+    # Walked in date order; `hi` in the index lets a --since filter skip rows without reading them.
+    statements += [f"CREATE INDEX pakaz_{name}_lo ON pakaz_{name} (lo, id, hi)" for name in ("events", "agreements")]
     statements.append(
         "CREATE TABLE pakaz_record_sectors (collection TEXT NOT NULL, sector TEXT NOT NULL, pos INTEGER NOT NULL,"
         " PRIMARY KEY (collection, sector, pos)) WITHOUT ROWID"
@@ -83,7 +87,7 @@ def _keys(collection: str, record: Any) -> tuple[Any, ...]:
     if collection == "events":
         date = record.date
         return (
-            first_day(date) if date else None,
+            first_day(date) if date else UNDATED,
             last_day(record.end_date or date) if date else None,
             record.type,
             record.verification,
@@ -92,7 +96,7 @@ def _keys(collection: str, record: Any) -> tuple[Any, ...]:
         )
     if collection == "agreements":
         date = record.date
-        lo, hi = (first_day(date), last_day(date)) if date else (None, None)
+        lo, hi = (first_day(date), last_day(date)) if date else (UNDATED, None)
         return lo, hi, record.type, record.verification, None, None
     if collection == "indicators":
         year = f"{record.year:04d}"
@@ -339,15 +343,36 @@ class Table(Sequence[Any]):
 
 # What pakaz's JSON never holds unescaped: stored text that does was not written by pakaz.
 _UNSAFE_LINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
+
+
+def _as_written(text: str) -> bool:
+    """Whether stored JSON Lines are what pakaz writes: no raw control, bidi or separator character."""
+    if text.isascii():  # the common case, and ten times faster to check as bytes
+        return not text.encode("ascii").translate(None, _PRINTABLE_ASCII)
+    return _UNSAFE_LINE.search(text) is None
 
 
 class Found(Sequence[Any]):
-    """Records a query selected, in order; `json_lines` gives them as stored, without building them."""
+    """The records a query selects, in order, fetched when first read.
 
-    def __init__(self, records: Sequence[Any], rows: list[tuple[int, str]]) -> None:
+    `json_lines` gives them as `--format jsonl` prints them, straight from the database: the
+    query then runs once, inside SQLite, and no record is built.
+    """
+
+    def __init__(self, records: Sequence[Any], db: Database, sql: str, params: Sequence[Any]) -> None:
         self.records = records
-        self.rows = rows
+        self.db = db
+        self.sql = sql  # selects (pos, json), in order
+        self.params = list(params)
+        self._rows: list[tuple[int, str]] | None = None
         self._built: list[Any] | None = None
+
+    @property
+    def rows(self) -> list[tuple[int, str]]:
+        if self._rows is None:
+            self._rows = self.db.rows(self.sql, self.params)
+        return self._rows
 
     def _all(self) -> list[Any]:
         if self._built is None:
@@ -359,12 +384,14 @@ class Found(Sequence[Any]):
         return self._built
 
     def json_lines(self) -> str | None:
-        """The records as `--format jsonl` prints them, as stored; None if the stored text is not what
-        pakaz writes (a raw control character or newline: then the records are built and checked)."""
-        text = "".join([text + "\n" for _pos, text in self.rows])
-        if _UNSAFE_LINE.search(text) or text.count("\n") != len(self.rows):
-            return None
-        return text
+        """The records as `--format jsonl` prints them; None if the stored text is not what pakaz
+        writes (then the records are built, and checked, instead)."""
+        if self._rows is not None:
+            text = "".join([text + "\n" for _pos, text in self._rows])
+        else:
+            [(joined,)] = self.db.rows(f"SELECT group_concat(json, char(10)) FROM ({self.sql})", self.params)
+            text = joined + "\n" if joined else ""
+        return text if _as_written(text) else None
 
     def __len__(self) -> int:
         return len(self.rows)

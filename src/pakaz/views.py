@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from pakaz.fulltext import Hit
-from pakaz.model import Agreement, Envoy, Erratum, Event, Indicator, Sector, Source
+from pakaz.model import Agreement, Envoy, Erratum, Event, Indicator, Record, Sector, Source
 from pakaz.query import SectorUsage, headline
 from pakaz.render import Listing, to_row
+
+if TYPE_CHECKING:
+    from pakaz.fulltext import Hit
 
 EVENT_COLUMNS = ("id", "date", "end_date", "type", "title", "sectors", "verification", "sources")
 AGREEMENT_COLUMNS = ("id", "date", "type", "title", "sectors", "parties", "status", "verification", "sources")
@@ -70,6 +73,13 @@ KIND = {
 }  # fmt: skip
 
 
+def _when(record: Record) -> str | None:
+    """The date a hit is listed under: its date, an envoy's start, an indicator's year."""
+    when = getattr(record, "date", None) or getattr(record, "start", None)
+    year = getattr(record, "year", None)
+    return when if when is not None or year is None else str(year)
+
+
 def hits(found: Sequence[Hit]) -> Listing:
     from pakaz.fulltext import marked_words, plain
 
@@ -81,7 +91,7 @@ def hits(found: Sequence[Hit]) -> Listing:
             {
                 "collection": hit.collection,
                 "id": record.id,
-                "date": getattr(record, "date", None) or getattr(record, "start", None),
+                "date": _when(record),
                 "title": headline(record),
                 "verification": getattr(record, "verification", None),
                 "score": hit.score,
