@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 from typing import Any
@@ -426,7 +425,7 @@ def test_show_never_breaks_a_url(mini: KB) -> None:
     # even when wider than the terminal (which then wraps it softly, as one line).
     long_url = "https://example.org/" + "a-very-long-path-segment/" * 6
     source = mini.sources[1]._replace(url=long_url)
-    kb = dataclasses.replace(mini, sources=(mini.sources[0], source, *mini.sources[2:]))
+    kb = mini.replace(sources=(mini.sources[0], source, *mini.sources[2:]))
     for record_id in ("july-event", source.id):
         lines = table_lines(render_detail(kb, query.find(kb, record_id), Format.table, Style(width=60)))
         assert any(line.strip().endswith(long_url) for line in lines), record_id

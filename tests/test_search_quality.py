@@ -1,20 +1,20 @@
 """Search finds what people mean: a set of everyday queries against the bundled KB, with recall
-among the first five facts (the set is tests/fixtures/search/queries.yaml; the benchmark reports it)."""
+among the first five facts (the set is tests/fixtures/search/queries.json; the benchmark reports it)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from pakaz import query
 from pakaz.fulltext import FACTS
 from pakaz.kb import KB, load
 
-QUERIES: list[dict[str, Any]] = yaml.safe_load(
-    (Path(__file__).parent / "fixtures" / "search" / "queries.yaml").read_text(encoding="utf-8")
+QUERIES: list[dict[str, Any]] = json.loads(
+    (Path(__file__).parent / "fixtures" / "search" / "queries.json").read_text(encoding="utf-8")
 )
 # The queries the issue that asked for this search found wanting, each with the record meant.
 EXAMPLES = ("gas", "turkey summit", "fighter jets", "free trade agreement", "when did pakistan recognise azerbaijan")

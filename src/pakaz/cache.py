@@ -128,7 +128,7 @@ def open_cached(path: Path, kb_bytes: int) -> sqlite3.Connection | None:
 
     try:
         # immutable: the file is never written in place (a new one replaces it), so no locks are needed.
-        uri = "file:" + quote(os.fsdecode(os.path.abspath(path))) + "?mode=ro&immutable=1"
+        uri = "file:" + quote(os.fsencode(os.path.abspath(path))) + "?mode=ro&immutable=1"  # any bytes
         return sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=0.2)
     except (sqlite3.Error, ValueError):
         return None

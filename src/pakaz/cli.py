@@ -317,7 +317,8 @@ SectorOpt = Annotated[
     ),
 ]
 QueryOpt = Annotated[
-    str | None, typer.Option("--query", "-q", metavar="TEXT", help="Only records containing every word of TEXT.")
+    str | None,
+    typer.Option("--query", "-q", metavar="TEXT", help="Only records with every word of TEXT (or a synonym)."),
 ]
 YearOpt = Annotated[
     list[int] | None, typer.Option("--year", "-y", min=1, max=9999, help="Only this year (repeatable).")
@@ -705,7 +706,8 @@ def search(
     text: Annotated[
         list[str],
         typer.Argument(
-            metavar="TEXT...", help="Words to find; every word must match, in any case, with or without accents."
+            metavar="TEXT...",
+            help="Words or a question; case, accents and word forms do not matter, synonyms count.",
         ),
     ],
     verification: VerificationOpt = None,
@@ -714,12 +716,14 @@ def search(
     fields: FieldsOpt = None,
     no_header: NoHeaderOpt = False,
 ) -> None:
-    """Search every collection at once, best matches first.
+    """Search every collection at once: records with more of the words first, facts before sources.
+
+    Each hit shows where its words were found. What you type is words, never query syntax.
 
     \b
     Examples:
-      pakaz search turkiye
-      pakaz search "lng cargo"
+      pakaz search turkey summit
+      pakaz search when did pakistan recognise azerbaijan
       pakaz search aliyev -f jsonl
       pakaz search lng --verification corrected
     """

@@ -8,7 +8,6 @@ import os
 import sqlite3
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,14 +36,18 @@ FACT_COLLECTIONS = ("events", "agreements", "indicators", "envoys")
 OPTIONAL_FILES = frozenset({"envoys.yaml", "synonyms.yaml"})
 
 
-@dataclass(frozen=True)
 class KB:
     """The whole knowledge base, validated.
 
     Each collection is a sequence of typed records: a tuple when the KB was parsed from YAML,
     a `store.Table` (same interface, records built on first access) when it came from the
     cache. `db` is its database, which queries run on: the cache file, or one built in memory.
+    Two KBs are equal when their records are, wherever they came from.
     """
+
+    # A plain class, not a dataclass: importing dataclasses costs a millisecond on every run.
+    FIELDS = ("root", "meta", *COLLECTIONS)
+    __slots__ = (*FIELDS, "derived")
 
     root: str
     meta: Meta
@@ -55,10 +58,40 @@ class KB:
     indicators: Sequence[Indicator]
     envoys: Sequence[Envoy]
     errata: Sequence[Erratum]
-    synonyms: Sequence[Synonym] = ()
-    # Data derived from this KB on demand (its database), kept as long as the KB is; two KBs
-    # with the same records are equal whether or not they have it.
-    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    synonyms: Sequence[Synonym]
+    # Data derived from this KB on demand (its database), kept as long as the KB is.
+    derived: dict[str, Any]
+
+    def __init__(
+        self,
+        root: str,
+        meta: Meta,
+        sources: Sequence[Source],
+        sectors: Sequence[Sector],
+        events: Sequence[Event],
+        agreements: Sequence[Agreement],
+        indicators: Sequence[Indicator],
+        envoys: Sequence[Envoy],
+        errata: Sequence[Erratum],
+        synonyms: Sequence[Synonym] = (),
+        derived: dict[str, Any] | None = None,
+    ) -> None:
+        self.root, self.meta, self.sources, self.sectors = root, meta, sources, sectors
+        self.events, self.agreements, self.indicators, self.envoys = events, agreements, indicators, envoys
+        self.errata, self.synonyms = errata, synonyms
+        self.derived = {} if derived is None else derived
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, KB) and all(getattr(self, f) == getattr(other, f) for f in self.FIELDS)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"KB({self.root!r}, {self.meta!r})"
+
+    def replace(self, **changes: Any) -> KB:
+        """A copy with some collections replaced (its database is built anew when needed)."""
+        return KB(**{f: changes.get(f, getattr(self, f)) for f in self.FIELDS})
 
     @property
     def db(self) -> store.Database:

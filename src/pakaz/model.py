@@ -39,8 +39,17 @@ _MAX_NUMBER_CHARS = 100  # far beyond any real figure; int() of thousands of dig
 # Not valid anywhere in a URL (RFC 3986), and what lets a URL break out of BibTeX, Markdown or HTML:
 # braces, pipes, backslashes, carets, backquotes, angle brackets, quotes, controls and bidi marks.
 _NOT_IN_URL = r"{}|\\^`<>\"\x00-\x20\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-_URL_FORBIDDEN = re.compile(f"[{_NOT_IN_URL}]")
-_URL = re.compile(rf"https?://[^\s/$.?#{_NOT_IN_URL}][^\s{_NOT_IN_URL}]*")
+_URL_PATTERN = rf"https?://[^\s/$.?#{_NOT_IN_URL}][^\s{_NOT_IN_URL}]*"
+_url_checks: list[re.Pattern[str]] = []  # compiled when a URL is first checked: not on a cached run
+
+
+def _url_patterns() -> list[re.Pattern[str]]:
+    """(what may not be in a URL, what a URL is)."""
+    if not _url_checks:
+        _url_checks.extend((re.compile(f"[{_NOT_IN_URL}]"), re.compile(_URL_PATTERN)))
+    return _url_checks
+
+
 # Bounds far above any real record, so that a hostile KB cannot make a command run for minutes.
 MAX_LINE = 500  # a title, a label, a name
 MAX_TEXT = 5_000  # a summary, a note
@@ -224,11 +233,12 @@ def date(raw: Any) -> Any:
 def url(raw: Any) -> Any:
     if isinstance(raw, str) and len(raw) > MAX_URL:
         return Invalid(f"a URL of {len(raw):,} characters is too long; write at most {MAX_URL:,}")
+    forbidden, url_pattern = _url_patterns()
     if isinstance(raw, str) and raw.startswith(("http://", "https://")):
-        bad = _URL_FORBIDDEN.search(raw)
+        bad = forbidden.search(raw)
         if bad:
             return Invalid(f"'{ascii(bad.group())[1:-1]}' is not valid in a URL; percent-encode it")
-    if isinstance(raw, str) and _URL.fullmatch(raw):
+    if isinstance(raw, str) and url_pattern.fullmatch(raw):
         return raw
     return Invalid(f"expected an http(s) URL, found {_describe(raw)}")
 

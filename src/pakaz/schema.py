@@ -179,7 +179,7 @@ _SCALARS: dict[Callable[[Any], Any], dict[str, Any]] = {
     model.slug: {"type": ["string"], "pattern": f"^{model.SLUG.pattern}$"},
     # An unquoted 1995 is an integer to a YAML 1.2 reader and the text "1995" to pakaz.
     model.date: {"type": ["string", "integer"], "pattern": _DAY, "minimum": 1, "maximum": 9999},
-    model.url: {"type": ["string"], "pattern": f"^{model._URL.pattern}$"},
+    model.url: {"type": ["string"], "pattern": f"^{model._URL_PATTERN}$"},
     model.language: {"type": ["string"], "pattern": f"^{model._LANG.pattern}$"},
     model.year: {"type": ["string", "integer"], "pattern": "^[12][0-9]{3}$", "minimum": 1000, "maximum": 2999},
     # pakaz reads the text "true"; an editor reading YAML 1.2 sees the boolean.
