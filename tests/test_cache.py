@@ -457,3 +457,22 @@ def test_no_input_makes_a_full_text_query_fail(kb_dir: Path) -> None:
     for text in ('"', "*", "-", "NEAR", "AND OR NOT", 'a"b', "x*", "^y", "col:umn", "NEAR(a b)", "'; DROP TABLE x; --"):
         query.search(kb, text)
         list(query.timeline(kb, query=text))
+
+
+def test_caches_of_the_old_binary_format_are_removed(kb_dir: Path, _isolated_env: Path) -> None:
+    _isolated_env.mkdir(parents=True, exist_ok=True)
+    old = [_isolated_env / "kb-0000abcd-20.marshal", _isolated_env / "kb-0000abcd-20.search.marshal"]
+    for path in old:
+        path.write_bytes(b"an earlier pakaz's cache")
+    load(kb_dir)  # writes this KB's database, and tidies the directory
+    assert not any(path.exists() for path in old)
+    assert len(cache_files(_isolated_env)) == 1
+
+
+def test_a_cache_directory_whose_name_is_not_text_is_used(
+    kb_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = Path(os.fsdecode(bytes(tmp_path) + b"/cache-\xff-?#%"))
+    monkeypatch.setenv("PAKAZ_CACHE_DIR", str(cache))
+    load(kb_dir)
+    assert isinstance(load(kb_dir).events, Table)  # the second load came from the database file
