@@ -212,6 +212,28 @@ def _found(kb: KB, collection: str, where: _Where, order: str, limit: int | None
     return Found(getattr(kb, collection), kb.db, sql, params)
 
 
+def _dated(
+    kb: KB,
+    collection: str,
+    since: str | None,
+    until: str | None,
+    sectors: Iterable[str],
+    kinds: set[str],
+    verification: Iterable[str],
+    years: Iterable[int],
+    query: str | None,
+) -> _Where:
+    """The conditions the filters of `timeline` and `agreements` share."""
+    where = _Where()
+    where.window(date_window(since, until))
+    where.sectors(collection, resolve_sectors(kb, sectors))
+    where.one_of("kind", kinds)
+    where.one_of("verification", verification)
+    where.years(years)
+    where.text(kb, collection, query)
+    return where
+
+
 def timeline(
     kb: KB,
     *,
@@ -226,13 +248,8 @@ def timeline(
     limit: int | None = None,
 ) -> Sequence[Event]:
     """Events in chronological order (a partial date counts from its first day; undated last), filtered."""
-    where = _Where()
-    where.window(date_window(since, until))
-    where.sectors("events", resolve_sectors(kb, sectors))
-    where.one_of("kind", resolve_event_types(types))
-    where.one_of("verification", verification)
-    where.years(years)
-    where.text(kb, "events", query)
+    kinds = resolve_event_types(types)
+    where = _dated(kb, "events", since, until, sectors, kinds, verification, years, query)
     # Undated events sort last (their first day is UNDATED); newest first, they still come last.
     order = f"lo = '{UNDATED}', lo DESC, id DESC" if reverse else "lo, id"
     return _found(kb, "events", where, order, limit)
@@ -251,13 +268,8 @@ def agreements(
     limit: int | None = None,
 ) -> Sequence[Agreement]:
     """Agreements, MoUs, treaties and declarations in order of signing, filtered."""
-    where = _Where()
-    where.window(date_window(since, until))
-    where.sectors("agreements", resolve_sectors(kb, sectors))
-    where.one_of("kind", resolve_types(types))
-    where.one_of("verification", verification)
-    where.years(years)
-    where.text(kb, "agreements", query)
+    kinds = resolve_types(types)
+    where = _dated(kb, "agreements", since, until, sectors, kinds, verification, years, query)
     return _found(kb, "agreements", where, "lo, id", limit)
 
 
