@@ -476,3 +476,14 @@ def test_a_cache_directory_whose_name_is_not_text_is_used(
     monkeypatch.setenv("PAKAZ_CACHE_DIR", str(cache))
     load(kb_dir)
     assert isinstance(load(kb_dir).events, Table)  # the second load came from the database file
+
+
+def test_a_record_missing_from_the_database_is_a_miss_answered_from_the_yaml(kb_dir: Path, _isolated_env: Path) -> None:
+    good = kbmod.parse_dir(kb_dir)[0]
+    assert good is not None
+    load(kb_dir)
+    (path,) = cache_files(_isolated_env)
+    _set(path, "DELETE FROM pakaz_events WHERE pos = 1")
+    kb = load(kb_dir)
+    assert kb.events[1] == good.events[1]
+    assert list(kb.events) == list(good.events)

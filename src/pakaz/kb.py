@@ -357,9 +357,14 @@ def _read_cache(path: Path, expected: str, directory: Path) -> KB | None:
             connection.close()
             return None
         meta = Meta._make(connection.execute("SELECT version, date, title, licence FROM meta").fetchone())
-        counts = connection.execute(
-            "SELECT " + ", ".join(f"(SELECT count(*) FROM pakaz_{c})" for c in COLLECTIONS)
+        found = connection.execute(
+            "SELECT "
+            + ", ".join(f"(SELECT count(*) FROM pakaz_{c}), (SELECT max(pos) FROM pakaz_{c})" for c in COLLECTIONS)
         ).fetchone()
+        counts = found[0::2]
+        if any(last != (count - 1 if count else None) for count, last in zip(counts, found[1::2])):
+            connection.close()  # records missing (or extra): not the database pakaz wrote
+            return None
     except (sqlite3.DatabaseError, TypeError, ValueError):
         connection.close()  # not a database, damaged, or another version's: rebuilt from the YAML
         return None

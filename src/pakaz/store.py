@@ -304,8 +304,10 @@ class Table(Sequence[Any]):
         return record
 
     def _fetch(self, pos: int) -> Any:
-        [(text,)] = self.db.rows(f"SELECT json FROM pakaz_{self.collection} WHERE pos = ?", (pos,))
-        return self.db.record(self.cls, text)
+        found = self.db.rows(f"SELECT json FROM pakaz_{self.collection} WHERE pos = ?", (pos,))
+        if len(found) != 1:  # a record the database says it has, missing: not what pakaz wrote
+            raise DamagedRecord
+        return self.db.record(self.cls, found[0][0])
 
     def _damaged(self) -> None:
         """A stored record failed its check: read everything from the recovered database instead."""
@@ -318,6 +320,8 @@ class Table(Sequence[Any]):
         out = []
         try:
             for pos, text in rows:
+                if not 0 <= pos < len(built):
+                    raise DamagedRecord
                 record = built[pos]
                 if record is None:
                     record = built[pos] = make(self.cls, text)
