@@ -356,8 +356,8 @@ class Output:
             return True
         return self.is_tty and os.environ.get("TERM") != "dumb"
 
-    def records(self, found: Any, collection: Any, view: Callable[[Any], Listing], empty_note: str) -> None:
-        """A listing of KB records; whole records as JSON Lines come straight from the cache when it has them."""
+    def records(self, found: Any, view: Callable[[Any], Listing], empty_note: str) -> None:
+        """A listing of KB records; whole records as JSON Lines come straight from the database."""
         from pakaz.store import Found
 
         if self.fmt is Format.jsonl and not self.fields and isinstance(found, Found):
@@ -542,7 +542,7 @@ def timeline(
         kb, since=since, until=until, sectors=sector or (), query=query,
         verification=_verification(verification), types=type_ or (), years=year or (), reverse=reverse, limit=limit,
     )  # fmt: skip
-    out.records(found, kb.events, views.events, "No events match.")
+    out.records(found, views.events, "No events match.")
 
 
 @app.command()
@@ -586,7 +586,7 @@ def agreements(
         kb, sectors=sector or (), types=type_ or (), since=since, until=until, query=query,
         verification=_verification(verification), years=year or (), limit=limit,
     )  # fmt: skip
-    out.records(found, kb.agreements, views.agreements, "No agreements match.")
+    out.records(found, views.agreements, "No agreements match.")
 
 
 @app.command()
@@ -642,7 +642,7 @@ def indicators(
             sys.stderr.write("No indicators match.\n")
         out.show(render_chart(found, out.style()))
         return
-    out.records(found, kb.indicators, views.indicators, "No indicators match.")
+    out.records(found, views.indicators, "No indicators match.")
 
 
 def complete_post(incomplete: str) -> list[str]:
@@ -697,7 +697,7 @@ def envoys(
 
         as_of = datetime.date.today().isoformat()
     found = q.envoys(kb, posts=post or (), as_of=as_of, verification=_verification(verification), limit=limit)
-    out.records(found, kb.envoys, views.envoys, "No envoys match.")
+    out.records(found, views.envoys, "No envoys match.")
 
 
 @app.command()
