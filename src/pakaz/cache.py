@@ -105,16 +105,17 @@ def fingerprint(directory: Path, files: Sequence[str]) -> str:
     return json.dumps(stats)
 
 
-def max_size(kb_bytes: int) -> int:
-    """The largest cache file a KB of this size can have: anything larger is not one of ours.
+def max_size(expected: str) -> int:
+    """The largest cache file the KB of this fingerprint can have: anything larger is not one of ours.
 
     The database holds each record about four times (its table, its JSON, its search text and
     index); the bound is generous, and checked before the file is opened.
     """
+    kb_bytes: int = sum(entry[1] for entry in json.loads(expected)[3:] if entry[1] is not None)
     return 64 * kb_bytes + (16 << 20)
 
 
-def open_cached(path: Path, kb_bytes: int) -> sqlite3.Connection | None:
+def open_cached(path: Path, expected: str) -> sqlite3.Connection | None:
     """The cache file at `path`, opened read-only, if it may be read at all; else None (a miss)."""
     try:
         info = os.lstat(path)
@@ -122,7 +123,7 @@ def open_cached(path: Path, kb_bytes: int) -> sqlite3.Connection | None:
         return None
     # Regular files only (a link, a FIFO in a shared directory must not be followed or hang pakaz),
     # of this user and writable by no one else, and of a plausible size.
-    if not stat.S_ISREG(info.st_mode) or _foreign(info) or info.st_size > max_size(kb_bytes):
+    if not stat.S_ISREG(info.st_mode) or _foreign(info) or info.st_size > max_size(expected):
         return None
     from urllib.parse import quote
 

@@ -6,11 +6,13 @@ import re
 from enum import IntEnum
 from typing import NamedTuple
 
-# What must not reach a terminal raw from a message: C0 controls (tab and newline too,
-# since a message is one line), DEL and C1 controls (ESC and CSI start terminal commands),
-# and the characters that reorder or break a line on screen (bidi marks, embeddings,
-# overrides and isolates; line and paragraph separators).
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# What must not reach a terminal raw, beyond the C0 controls (each use says which of those it
+# allows): DEL and C1 controls (ESC and CSI start terminal commands), and the characters that
+# reorder or break a line on screen (bidi marks, embeddings, overrides and isolates; line and
+# paragraph separators). A fragment of a regular expression character class.
+TERMINAL_UNSAFE = r"\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+# In a message, tab and newline too: a message is one line.
+_UNSAFE = re.compile(rf"[\x00-\x1f{TERMINAL_UNSAFE}]")
 
 
 def _escape(match: re.Match[str]) -> str:

@@ -18,11 +18,9 @@ from collections.abc import Set as AbstractSet
 from typing import Any, NamedTuple
 
 from pakaz.errors import UsageError
-from pakaz.store import END, MARK, SEARCHED, search_text, sector_text
+from pakaz.store import END, FACTS, MARK, SEARCHED, search_text, sector_text
 from pakaz.textfold import MAX_WORDS, fold
 
-# Facts first: among equally good matches, an event is a better answer than the source behind it.
-FACTS = SEARCHED[:4]
 _TOKEN = re.compile(r"[^\W_]+")
 # Words of a question that say nothing about what is asked for.
 STOP_WORDS = frozenset(
@@ -164,7 +162,7 @@ def terms(kb: Any, text: str) -> list[Term]:
     def ignored(word: str) -> bool:
         return word not in acronyms and fold(word) in STOP_WORDS
 
-    typing = bool(text.rstrip()) and text.rstrip()[-1].isalnum()  # the last word may be unfinished
+    unfinished = bool(text.rstrip()) and text.rstrip()[-1].isalnum()  # the last word may be unfinished
     found: list[Term] = []
     i = 0
     while i < len(words):
@@ -178,7 +176,7 @@ def terms(kb: Any, text: str) -> list[Term]:
         else:
             # A single letter says nothing (the s of Pakistan's); the last word may be unfinished.
             if not ignored(words[i]) and len(words[i]) > 1:
-                found.append(Term(((words[i],),), typing and i == len(words) - 1))
+                found.append(Term(((words[i],),), unfinished and i == len(words) - 1))
             i += 1
     return list(dict.fromkeys(found))
 
@@ -231,14 +229,18 @@ def containing(kb: Any, collection: str, query: str) -> tuple[str, list[Any]]:
     )
 
 
-def _scan_conditions(found: Sequence[Term]) -> tuple[list[str], list[str]]:
-    """Without FTS5: one condition per term, a folded substring of the folded text."""
+def _scan_conditions(found: Sequence[Term], text: str = "folded") -> tuple[list[str], list[str]]:
+    """Without FTS5: one condition per term, a folded substring of `text` (an SQL expression)."""
     conditions, params = [], []
     for term in found:
         phrases = list(dict.fromkeys(fold(" ".join(v)) for v in term.variants))
-        conditions.append("(" + " OR ".join("instr(folded, ?) > 0" for _ in phrases) + ")")
+        conditions.append("(" + " OR ".join(f"instr({text}, ?) > 0" for _ in phrases) + ")")
         params.extend(phrases)
     return conditions, params
+
+
+# The folded title: the first line of the folded text.
+_FOLDED_TITLE = "substr(folded, 1, instr(folded || char(10), char(10)))"
 
 
 _warned = False
@@ -315,9 +317,7 @@ def _fts_rows(db: Any, found: Sequence[Term]) -> list[tuple[str, int, float, int
 
 def _scan_rows(db: Any, found: Sequence[Term]) -> list[tuple[str, int, float, int]]:
     conditions, params = _scan_conditions(found)
-    # A term in the title (the folded text's first line) counts three times.
-    in_title = [c.replace("instr(folded, ?)", "instr(substr(folded, 1, instr(folded || char(10), char(10))), ?)")
-                for c in conditions]  # fmt: skip
+    in_title, _same = _scan_conditions(found, _FOLDED_TITLE)  # a term in the title counts three times
     sql = (
         f"SELECT collection, pos, {' + '.join(conditions)} + 2 * ({' + '.join(in_title)}), {' + '.join(conditions)}"
         f" FROM pakaz_search WHERE {' OR '.join(conditions)}"

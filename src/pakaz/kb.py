@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import json
 import os
 import sqlite3
 from collections.abc import Sequence
@@ -347,8 +346,7 @@ _TYPES: tuple[Any, ...] = (Source, Sector, Event, Agreement, Indicator, Envoy, E
 
 def _read_cache(path: Path, expected: str, directory: Path) -> KB | None:
     """The KB from its cache file, if that was built from exactly these files; None is a miss."""
-    kb_bytes = sum(entry[1] for entry in json.loads(expected)[3:] if entry[1] is not None)
-    connection = cache.open_cached(path, kb_bytes)
+    connection = cache.open_cached(path, expected)
     if connection is None:
         return None
     try:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from pakaz.dates import check_partial
-from pakaz.errors import Problem
+from pakaz.errors import TERMINAL_UNSAFE, Problem
 
 VERIFICATION = ("confirmed", "reported", "article-only", "corrected", "disputed")
 EVENT_TYPES = (
@@ -38,7 +38,7 @@ _NUMBER = re.compile(r"-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?", re.ASCII)
 _MAX_NUMBER_CHARS = 100  # far beyond any real figure; int() of thousands of digits is slow or refused
 # Not valid anywhere in a URL (RFC 3986), and what lets a URL break out of BibTeX, Markdown or HTML:
 # braces, pipes, backslashes, carets, backquotes, angle brackets, quotes, controls and bidi marks.
-_NOT_IN_URL = r"{}|\\^`<>\"\x00-\x20\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_NOT_IN_URL = r"{}|\\^`<>\"\x00-\x20" + TERMINAL_UNSAFE
 _URL_PATTERN = rf"https?://[^\s/$.?#{_NOT_IN_URL}][^\s{_NOT_IN_URL}]*"
 _url_checks: list[re.Pattern[str]] = []  # compiled when a URL is first checked: not on a cached run
 
@@ -469,7 +469,7 @@ def parse_meta(raw: Any, file: str) -> tuple[Meta | None, list[Problem]]:
 
 # json.dumps escapes only C0 controls; C1 controls (CSI, OSC) drive terminals too, and bidi marks
 # reorder what the screen shows. Escaped as \uXXXX they still decode to the same text.
-JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+JSON_UNSAFE = re.compile(rf"[{TERMINAL_UNSAFE}]")
 
 
 def json_safe(text: str) -> str:

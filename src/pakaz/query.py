@@ -22,7 +22,7 @@ from pakaz.model import (
     Sector,
     Source,
 )
-from pakaz.store import UNDATED, Found
+from pakaz.store import SEARCHED, UNDATED, Found
 from pakaz.textfold import fold
 
 if TYPE_CHECKING:
@@ -319,9 +319,7 @@ def all_records(kb: KB) -> Iterable[Record]:
     yield from kb.sectors
 
 
-# Facts first: among equally good matches, an event is a better answer than the source behind it.
-SEARCH_ORDER = ("events", "agreements", "indicators", "envoys", "errata", "sectors", "sources")
-FACTS = SEARCH_ORDER[:4]  # the collections whose records carry a verification status
+SEARCH_ORDER = SEARCHED  # find() looks for an id in the collections search covers, facts first
 
 
 def search(kb: KB, text: str, *, verification: Iterable[str] = (), limit: int | None = None) -> list[Hit]:

@@ -13,7 +13,7 @@ from enum import Enum
 from typing import Any, NamedTuple
 
 from pakaz.dates import date_span
-from pakaz.errors import UsageError
+from pakaz.errors import TERMINAL_UNSAFE, UsageError
 from pakaz.model import JSON_UNSAFE, json_safe, plain, suggest
 
 
@@ -92,11 +92,9 @@ FIELD_ALIASES = {"checked": "verification", "status": "verification", "until": "
 
 _TSV_SPECIAL = re.compile(r"[\\\t\n\r]")
 _TSV_ESCAPES = {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(rf"[\x00-\x08\x0b-\x1f{TERMINAL_UNSAFE}]")
 # CSV quotes tab, CR and LF (they round-trip); every other control is shown as in tsv.
-_CSV_CONTROL = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
-)
+_CSV_CONTROL = re.compile(rf"[\x00-\x08\x0b\x0c\x0e-\x1f{TERMINAL_UNSAFE}]")
 
 
 def yaml_text(data: Any) -> str:

@@ -19,14 +19,16 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from pakaz.dates import first_day, last_day
-from pakaz.errors import KBError, Problem
+from pakaz.errors import TERMINAL_UNSAFE, KBError, Problem
 from pakaz.model import from_json, json_text
 from pakaz.textfold import fold
 
 # Bumped when a table or column changes meaning; stored as the database's user_version.
 SCHEMA_VERSION = 3
 COLLECTIONS = ("sources", "sectors", "events", "agreements", "indicators", "envoys", "errata", "synonyms")
+# Facts first: among equally good matches, an event is a better answer than the source behind it.
 SEARCHED = ("events", "agreements", "indicators", "envoys", "errata", "sectors", "sources")
+FACTS = SEARCHED[:4]  # the collections whose records carry a verification status
 SEARCH_COLUMNS = ("title", "summary", "notes", "other", "folded")
 # Where highlighted words begin and end in a snippet: private-use characters, removed from KB text.
 MARK, END = "\ue000", "\ue001"
@@ -346,7 +348,7 @@ class Table(Sequence[Any]):
 
 
 # What pakaz's JSON never holds unescaped: stored text that does was not written by pakaz.
-_UNSAFE_LINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_LINE = re.compile(rf"[\x00-\x09\x0b-\x1f{TERMINAL_UNSAFE}]")
 _PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\n"
 
 
